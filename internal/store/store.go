@@ -1,0 +1,60 @@
+// Package store defines the transactional key-value Store that holds all of failoverdns's state,
+// and the change events it publishes; backends live in subpackages (store/bolt, later store/etcd).
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrClosed is returned by every method of a Store after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Store is an ordered key-value store with atomic multi-key transactions and change notification.
+// Keys are strings ordered bytewise; values are opaque bytes. Every committed Update gets a
+// revision one higher than the previous one.
+type Store interface {
+	// View runs fn with a consistent read-only view of the store.
+	View(ctx context.Context, fn func(Reader) error) error
+	// Update runs fn in a read-write transaction and commits it atomically when fn returns nil;
+	// when fn returns an error nothing is written and that error is returned. fn may be run more
+	// than once (an optimistic backend retries on conflict), so it must have no other side effects.
+	// It returns the revision of the commit (the current revision when fn wrote nothing).
+	Update(ctx context.Context, fn func(Tx) error) (rev uint64, err error)
+	// Watch delivers an Event for every commit after the call, in revision order, until ctx ends
+	// (then the channel is closed). A slow receiver is never skipped silently: when it falls too
+	// far behind it receives one Event with Reset set, after which it must reread what it needs.
+	Watch(ctx context.Context) <-chan Event
+	// Revision returns the revision of the last commit (0 for an empty store).
+	Revision(ctx context.Context) (uint64, error)
+	// Close releases the store; pending Watch channels are closed.
+	Close() error
+}
+
+// Reader reads within a transaction.
+type Reader interface {
+	// Get returns the value of key, and false when it is absent.
+	Get(key string) ([]byte, bool, error)
+	// Scan calls fn for every key with the given prefix, in key order, until fn returns an error
+	// (which Scan returns). The value must not be kept after fn returns.
+	Scan(prefix string, fn func(key string, value []byte) error) error
+}
+
+// Tx reads and writes within a read-write transaction.
+type Tx interface {
+	Reader
+	// Put sets key to value.
+	Put(key string, value []byte) error
+	// Delete removes key; deleting an absent key is not an error.
+	Delete(key string) error
+}
+
+// Event describes one commit (or, with Reset, that the receiver missed some).
+type Event struct {
+	// Revision is the revision of the commit.
+	Revision uint64
+	// Keys are the keys the commit put or deleted, sorted and without duplicates.
+	Keys []string
+	// Reset means events were dropped before this one: reread everything.
+	Reset bool
+}
