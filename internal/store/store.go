@@ -47,6 +47,9 @@ type Tx interface {
 	Put(key string, value []byte) error
 	// Delete removes key; deleting an absent key is not an error.
 	Delete(key string) error
+	// Revision returns the revision this transaction's commit will have if it writes anything
+	// (the current revision + 1), so that records written in it can name their own revision.
+	Revision() uint64
 }
 
 // Event describes one commit (or, with Reset, that the receiver missed some).
