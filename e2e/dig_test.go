@@ -1,0 +1,570 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Scenarios through the built binary and the real dig, as a user would run them.
+
+// rrset is one change of a Route 53 change batch, in the JSON the aws CLI takes.
+type rrset struct {
+	Action string
+	Name   string
+	Type   string
+	TTL    int64
+	Values []string
+}
+
+// batchJSON renders a Route 53 change batch.
+func batchJSON(t testing.TB, changes ...rrset) string {
+	t.Helper()
+	type rr struct {
+		Value string `json:"Value"`
+	}
+	type set struct {
+		Name            string `json:"Name"`
+		Type            string `json:"Type"`
+		TTL             int64  `json:"TTL"`
+		ResourceRecords []rr   `json:"ResourceRecords"`
+	}
+	type change struct {
+		Action            string `json:"Action"`
+		ResourceRecordSet set    `json:"ResourceRecordSet"`
+	}
+	var b struct {
+		Comment string   `json:"Comment"`
+		Changes []change `json:"Changes"`
+	}
+	b.Comment = "e2e " + t.Name()
+	for _, c := range changes {
+		s := set{Name: c.Name, Type: c.Type, TTL: c.TTL}
+		for _, v := range c.Values {
+			s.ResourceRecords = append(s.ResourceRecords, rr{v})
+		}
+		b.Changes = append(b.Changes, change{c.Action, s})
+	}
+	out, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// writeFile writes content to a new file in the test's temp dir and returns its path.
+func writeFile(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// change applies a change batch from a file with `failoverdns change`.
+func (s *server) change(t testing.TB, zone string, changes ...rrset) (stdout, stderr string, code int) {
+	t.Helper()
+	f := writeFile(t, "batch.json", batchJSON(t, changes...))
+	return s.cli(t, "change", zone, "--change-batch", f)
+}
+
+// mustChange applies a change batch that must succeed, and checks the ChangeInfo it prints.
+func (s *server) mustChange(t testing.TB, zone string, changes ...rrset) {
+	t.Helper()
+	out, errOut, code := s.change(t, zone, changes...)
+	if code != 0 {
+		t.Fatalf("change %s: exit %d\nbatch:\n%s\nstderr:\n%s", zone, code, batchJSON(t, changes...), errOut)
+	}
+	checkChangeInfo(t, out)
+}
+
+// checkChangeInfo checks that out is ChangeInfo JSON with a Route 53 Status.
+func checkChangeInfo(t testing.TB, out string) {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("change printed no JSON object: %v\n%s", err, out)
+	}
+	if ci, ok := v["ChangeInfo"].(map[string]any); ok {
+		v = ci
+	}
+	if st, _ := v["Status"].(string); st != "PENDING" && st != "INSYNC" {
+		t.Errorf("change printed Status %q, want PENDING or INSYNC:\n%s", st, out)
+	}
+}
+
+// export returns `failoverdns zone export NAME`.
+func (s *server) export(t testing.TB, zone string) string {
+	t.Helper()
+	return s.mustCLI(t, "zone", "export", zone)
+}
+
+// soa returns the zone's SOA as served.
+func soaOf(t testing.TB, addr, zone string) *dns.SOA {
+	t.Helper()
+	r := dig(t, addr, zone, "SOA")
+	if r.status != "NOERROR" || len(r.answer) != 1 {
+		t.Fatalf("dig %s SOA: status %s, %d answers\n%s", zone, r.status, len(r.answer), r.raw)
+	}
+	soa, ok := r.answer[0].(*dns.SOA)
+	if !ok {
+		t.Fatalf("dig %s SOA answered %s", zone, r.answer[0])
+	}
+	return soa
+}
+
+func wantStatus(t testing.TB, r digResult, status string, aa bool) {
+	t.Helper()
+	if r.status != status {
+		t.Errorf("status %s, want %s\n%s", r.status, status, r.raw)
+	}
+	if r.flags["aa"] != aa {
+		t.Errorf("aa flag %v, want %v\n%s", r.flags["aa"], aa, r.raw)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(binPath, "version").Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("failoverdns version: %v, output %q", err, out)
+	}
+}
+
+func TestZoneCreateServesSOAAndNS(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	out := srv.mustCLI(t, "zone", "create", "example.test", "--comment", "made by e2e")
+	var z map[string]any
+	if err := json.Unmarshal([]byte(out), &z); err != nil || !strings.Contains(out, `"Id"`) {
+		t.Fatalf("zone create printed no zone JSON with an Id (%v):\n%s", err, out)
+	}
+
+	r := dig(t, srv.dns, "example.test", "SOA")
+	wantStatus(t, r, "NOERROR", true)
+	if len(r.answer) != 1 {
+		t.Fatalf("SOA answer has %d records\n%s", len(r.answer), r.raw)
+	}
+	soa, ok := r.answer[0].(*dns.SOA)
+	if !ok {
+		t.Fatalf("SOA query answered %s", r.answer[0])
+	}
+	if soa.Hdr.Ttl != 900 || soa.Serial != 1 || soa.Refresh != 7200 || soa.Retry != 900 ||
+		soa.Expire != 1209600 || soa.Minttl != 86400 ||
+		!strings.HasPrefix(soa.Ns, "ns1") || !strings.HasPrefix(soa.Mbox, "hostmaster") {
+		t.Errorf("new zone SOA is\n  %s\nwant TTL 900, ns1... hostmaster... 1 7200 900 1209600 86400", soa)
+	}
+
+	r = dig(t, srv.dns, "example.test", "NS")
+	wantStatus(t, r, "NOERROR", true)
+	if len(r.answer) == 0 {
+		t.Errorf("no NS records at the apex of a new zone\n%s", r.raw)
+	}
+	for _, rr := range r.answer {
+		if rr.Header().Rrtype != dns.TypeNS || rr.Header().Ttl != 172800 {
+			t.Errorf("apex NS answer %s: want NS records with TTL 172800", rr)
+		}
+	}
+
+	list := srv.mustCLI(t, "zone", "list")
+	if !strings.Contains(list, "example.test") {
+		t.Errorf("zone list does not show example.test:\n%s", list)
+	}
+}
+
+func TestZoneDeleteStopsServing(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "gone.test")
+	wantStatus(t, dig(t, srv.dns, "gone.test", "SOA"), "NOERROR", true)
+	srv.mustCLI(t, "zone", "delete", "gone.test")
+	wantStatus(t, dig(t, srv.dns, "gone.test", "SOA"), "REFUSED", false)
+	if list := srv.mustCLI(t, "zone", "list"); strings.Contains(list, "gone.test") {
+		t.Errorf("zone list still shows the deleted zone:\n%s", list)
+	}
+}
+
+func TestChangeBatchSeenByDigAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+
+	// CREATE, from a file path.
+	srv.mustChange(t, "example.test",
+		rrset{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.1"}},
+		rrset{"CREATE", "example.test.", "MX", 3600, []string{"10 mail.example.test."}},
+		rrset{"CREATE", "mail.example.test.", "TXT", 60, []string{`"hello world"`}},
+	)
+	r := dig(t, srv.dns, "www.example.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	checkRRs(t, "www A after CREATE", r.answer, "www.example.test. 300 IN A 192.0.2.1")
+	checkRRs(t, "apex MX after CREATE", dig(t, srv.dns, "example.test", "MX").answer,
+		"example.test. 3600 IN MX 10 mail.example.test.")
+	checkRRs(t, "mail TXT after CREATE", dig(t, srv.dns, "mail.example.test", "TXT").answer,
+		`mail.example.test. 60 IN TXT "hello world"`)
+
+	// UPSERT, from file://.
+	f := writeFile(t, "upsert.json", batchJSON(t,
+		rrset{"UPSERT", "www.example.test.", "A", 60, []string{"192.0.2.2", "192.0.2.3"}}))
+	out := srv.mustCLI(t, "change", "example.test", "--change-batch", "file://"+f)
+	checkChangeInfo(t, out)
+	checkRRs(t, "www A after UPSERT", dig(t, srv.dns, "www.example.test", "A").answer,
+		"www.example.test. 60 IN A 192.0.2.2",
+		"www.example.test. 60 IN A 192.0.2.3")
+
+	// DELETE, from standard input.
+	del := batchJSON(t, rrset{"DELETE", "www.example.test.", "A", 60, []string{"192.0.2.2", "192.0.2.3"}})
+	out, errOut, code := srv.cliStdin(t, del, "change", "example.test", "--change-batch", "-")
+	if code != 0 {
+		t.Fatalf("change --change-batch - (DELETE): exit %d\n%s", code, errOut)
+	}
+	checkChangeInfo(t, out)
+	r = dig(t, srv.dns, "www.example.test", "A")
+	wantStatus(t, r, "NXDOMAIN", true)
+	if len(r.answer) != 0 {
+		t.Errorf("www A still answered after DELETE:\n%s", r.raw)
+	}
+
+	recs := srv.mustCLI(t, "records", "example.test", "--json")
+	if strings.Contains(recs, "www.example.test") || !strings.Contains(recs, "mail.example.test") {
+		t.Errorf("records --json after the batches:\n%s", recs)
+	}
+}
+
+func TestUpsertTTLZero(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	srv.mustChange(t, "example.test", rrset{"UPSERT", "zero.example.test.", "A", 0, []string{"192.0.2.9"}})
+	r := dig(t, srv.dns, "zero.example.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	checkRRs(t, "TTL 0 A", r.answer, "zero.example.test. 0 IN A 192.0.2.9")
+}
+
+func TestNXDOMAINHasSOAInAuthority(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	soa := soaOf(t, srv.dns, "example.test")
+	r := dig(t, srv.dns, "nope.example.test", "A")
+	wantStatus(t, r, "NXDOMAIN", true)
+	if len(r.answer) != 0 {
+		t.Errorf("NXDOMAIN with answers:\n%s", r.raw)
+	}
+	// RFC 2308: the SOA's TTL in a negative answer is min(SOA TTL, SOA MINIMUM) = min(900, 86400).
+	neg := dns.Copy(soa)
+	neg.Header().Ttl = 900
+	checkRRs(t, "NXDOMAIN authority", r.authority, neg.String())
+
+	r = dig(t, srv.dns, "example.test", "AAAA")
+	wantStatus(t, r, "NOERROR", true)
+	checkRRs(t, "NODATA authority", r.authority, neg.String())
+}
+
+func TestRefusedOutsideZones(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	for _, name := range []string{"www.nowhere.invalid", "test", "example.org"} {
+		r := dig(t, srv.dns, name, "A")
+		wantStatus(t, r, "REFUSED", false)
+		if len(r.answer)+len(r.authority) != 0 {
+			t.Errorf("REFUSED for %s carries records:\n%s", name, r.raw)
+		}
+	}
+}
+
+func TestRestartKeepsData(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	srv.mustChange(t, "example.test",
+		rrset{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.1", "192.0.2.2"}},
+		rrset{"CREATE", "example.test.", "TXT", 300, []string{`"v=spf1 -all"`}},
+	)
+	before := srv.export(t, "example.test")
+	srv.restart(t)
+	if after := srv.export(t, "example.test"); after != before {
+		t.Errorf("export changed across a restart:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	r := dig(t, srv.dns, "www.example.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	checkRRs(t, "www A after restart", r.answer,
+		"www.example.test. 300 IN A 192.0.2.1",
+		"www.example.test. 300 IN A 192.0.2.2")
+	checkRRs(t, "apex TXT after restart", dig(t, srv.dns, "example.test", "TXT").answer,
+		`example.test. 300 IN TXT "v=spf1 -all"`)
+}
+
+func TestInvalidChangeBatchesLeaveZoneUnchanged(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	srv.mustChange(t, "example.test",
+		rrset{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.1"}},
+		rrset{"CREATE", "mail.example.test.", "TXT", 300, []string{`"mail"`}},
+		rrset{"CREATE", "alias.example.test.", "CNAME", 300, []string{"www.example.test."}},
+	)
+	cases := []struct {
+		name    string
+		changes []rrset
+		want    []string // substrings of stderr, Route 53's wording
+	}{
+		{
+			name: "CREATE of an existing record set, after a valid change",
+			changes: []rrset{
+				{"CREATE", "new.example.test.", "A", 300, []string{"192.0.2.7"}},
+				{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.2"}},
+			},
+			want: []string{"Tried to create resource record set [name='www.example.test.', type='A'] but it already exists"},
+		},
+		{
+			name:    "DELETE with values that do not match",
+			changes: []rrset{{"DELETE", "www.example.test.", "A", 300, []string{"192.0.2.99"}}},
+			want:    []string{"Tried to delete resource record set [name='www.example.test.', type='A'] but the values provided do not match the current values"},
+		},
+		{
+			name:    "DELETE with a TTL that does not match",
+			changes: []rrset{{"DELETE", "www.example.test.", "A", 60, []string{"192.0.2.1"}}},
+			want:    []string{"Tried to delete resource record set [name='www.example.test.', type='A'] but the values provided do not match the current values"},
+		},
+		{
+			name:    "DELETE of a record set that does not exist",
+			changes: []rrset{{"DELETE", "gone.example.test.", "A", 300, []string{"192.0.2.1"}}},
+			want:    []string{"Tried to delete resource record set [name='gone.example.test.', type='A'] but it was not found"},
+		},
+		{
+			name:    "CNAME beside other data",
+			changes: []rrset{{"CREATE", "www.example.test.", "CNAME", 300, []string{"target.example.net."}}},
+			want:    []string{"RRSet of type CNAME with DNS name www.example.test. is not permitted as it conflicts with other records with the same DNS name in zone example.test."},
+		},
+		{
+			name:    "other data beside a CNAME",
+			changes: []rrset{{"CREATE", "alias.example.test.", "TXT", 300, []string{`"x"`}}},
+			want:    []string{"RRSet of type TXT with DNS name alias.example.test. is not permitted"},
+		},
+		{
+			name:    "name outside the zone",
+			changes: []rrset{{"CREATE", "www.other.test.", "A", 300, []string{"192.0.2.1"}}},
+			want:    []string{"RRSet with DNS name www.other.test. is not permitted in zone example.test."},
+		},
+		{
+			name:    "bad IPv4 address",
+			changes: []rrset{{"CREATE", "bad.example.test.", "A", 300, []string{"300.1.2.3"}}},
+			want:    []string{"ARRDATAIllegalIPv4Address", "300.1.2.3"},
+		},
+		{
+			name:    "bad IPv6 address",
+			changes: []rrset{{"CREATE", "bad.example.test.", "AAAA", 300, []string{"2001:db8::zz"}}},
+			want:    []string{"AAAARDATAIllegalIPv6Address", "2001:db8::zz"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := srv.export(t, "example.test")
+			_, errOut, code := srv.change(t, "example.test", c.changes...)
+			if code == 0 {
+				t.Errorf("change exited 0 for an invalid batch:\n%s", batchJSON(t, c.changes...))
+			}
+			if !strings.HasPrefix(errOut, "failoverdns: error:") {
+				t.Errorf("stderr does not start with %q:\n%s", "failoverdns: error:", errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if after := srv.export(t, "example.test"); after != before {
+				t.Errorf("a refused batch changed the zone:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+	// Nothing of the refused batches is served.
+	for _, name := range []string{"new.example.test", "bad.example.test"} {
+		wantStatus(t, dig(t, srv.dns, name, "A"), "NXDOMAIN", true)
+	}
+	checkRRs(t, "www A after the refused batches", dig(t, srv.dns, "www.example.test", "A").answer,
+		"www.example.test. 300 IN A 192.0.2.1")
+	checkRRs(t, "alias TXT after the refused batches", dig(t, srv.dns, "alias.example.test", "TXT").answer,
+		"alias.example.test. 300 IN CNAME www.example.test.")
+}
+
+// brokenZone has a bad A record on line 7.
+const brokenZone = `$ORIGIN broken.test.
+$TTL 300
+@       900 IN SOA ns1.broken.test. hostmaster.broken.test. 5 7200 900 1209600 86400
+@    172800 IN NS  ns1.broken.test.
+ns1         IN A   192.0.2.53
+ok          IN A   192.0.2.1
+www         IN A   not-an-address
+after       IN A   192.0.2.2
+`
+
+var lineSeven = regexp.MustCompile(`(?i)line\W{0,3}7\b|:7(:|\b)`)
+
+func TestZoneImportBrokenFileNamesTheLine(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	f := writeFile(t, "broken.test.zone", brokenZone)
+	_, errOut, code := srv.cli(t, "zone", "import", "broken.test", f)
+	if code == 0 {
+		t.Fatalf("import of a broken file exited 0")
+	}
+	if !strings.HasPrefix(errOut, "failoverdns: error:") || !lineSeven.MatchString(errOut) {
+		t.Errorf("stderr should start %q and name line 7:\n%s", "failoverdns: error:", errOut)
+	}
+
+	// A broken import into an existing zone leaves it as it was.
+	good := writeFile(t, "good.zone", strings.Replace(brokenZone, "not-an-address", "192.0.2.80", 1))
+	srv.mustCLI(t, "zone", "import", "broken.test", good)
+	before := srv.export(t, "broken.test")
+	f2 := writeFile(t, "broken2.zone", strings.Replace(brokenZone, "192.0.2.2", "192.0.2.3", 1))
+	if _, errOut, code := srv.cli(t, "zone", "import", "broken.test", f2); code == 0 || !lineSeven.MatchString(errOut) {
+		t.Errorf("import of a broken file into an existing zone: exit %d, stderr:\n%s", code, errOut)
+	}
+	if after := srv.export(t, "broken.test"); after != before {
+		t.Errorf("a refused import changed the zone:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	checkRRs(t, "www A after the refused import", dig(t, srv.dns, "www.broken.test", "A").answer,
+		"www.broken.test. 300 IN A 192.0.2.80")
+}
+
+// TestZoneExportRoundTrip imports every corpus zone, checks the export with named-checkzone, and
+// imports the export into a second server: records and export must come out the same.
+func TestZoneExportRoundTrip(t *testing.T) {
+	t.Parallel()
+	checkzone := needTool(t, "named-checkzone")
+	a, b := startServer(t), startServer(t)
+	for _, z := range diffZones(t) {
+		name := strings.TrimSuffix(z.Name, ".")
+		t.Run(name, func(t *testing.T) {
+			a.mustCLI(t, "zone", "import", name, z.Path)
+			exported := a.export(t, name)
+			f := writeFile(t, name+".zone", exported)
+			if out, err := exec.Command(checkzone, name, f).CombinedOutput(); err != nil {
+				t.Errorf("named-checkzone %s on the export: %v\n%s\nexport:\n%s", name, err, out, exported)
+			}
+			// The file's SOA, serial included, is what is exported and served.
+			want := fileSOA(t, z.Path)
+			checkRRs(t, "served SOA", dig(t, a.dns, name, "SOA").answer, want.String())
+			if !strings.Contains(exported, fmt.Sprint(want.Serial)) {
+				t.Errorf("export lacks the file's SOA serial %d:\n%s", want.Serial, exported)
+			}
+			b.mustCLI(t, "zone", "import", name, f)
+			ra, rb := normJSON(t, a.mustCLI(t, "records", name, "--json")), normJSON(t, b.mustCLI(t, "records", name, "--json"))
+			if ra != rb {
+				t.Errorf("records differ after export and re-import:\nfirst:\n%s\nre-imported:\n%s", ra, rb)
+			}
+			if again := b.export(t, name); again != exported {
+				t.Errorf("export of the re-imported zone differs:\nfirst:\n%s\nre-imported:\n%s", exported, again)
+			}
+		})
+	}
+}
+
+// fileSOA reads the SOA record of a master file.
+func fileSOA(t testing.TB, path string) *dns.SOA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, "", path)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	t.Fatalf("%s: no SOA (%v)", path, zp.Err())
+	return nil
+}
+
+// normJSON re-encodes JSON so that formatting differences do not count.
+func normJSON(t testing.TB, s string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, s)
+	}
+	out, _ := json.MarshalIndent(v, "", "  ")
+	return string(out)
+}
+
+// serveMustFail runs `failoverdns serve` with args that must make it exit non-zero within 15 s
+// without ever becoming ready, and returns its stderr.
+func serveMustFail(t testing.TB, dataDir string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, serveArgs(dataDir)...)
+	var stderr bytes.Buffer
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		fmt.Fprintln(&stderr, sc.Text())
+		if readyLine.MatchString(sc.Text()) {
+			cancel() // kills it
+			cmd.Wait()
+			t.Fatalf("serve --data-dir %s became ready but should have failed:\n%s", dataDir, stderr.String())
+		}
+	}
+	err = cmd.Wait()
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("serve --data-dir %s neither served nor exited within 15 s (hangs):\n%s", dataDir, stderr.String())
+	case err == nil:
+		t.Fatalf("serve --data-dir %s exited 0 without serving:\n%s", dataDir, stderr.String())
+	}
+	return stderr.String()
+}
+
+func TestSecondServeOnSameDataDirFails(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	errOut := serveMustFail(t, srv.dataDir)
+	if !strings.Contains(errOut, "failoverdns: error:") || !strings.Contains(errOut, srv.dataDir) {
+		t.Errorf("second serve should say %q and name the data dir %s:\n%s", "failoverdns: error:", srv.dataDir, errOut)
+	}
+	// The first server is unharmed.
+	wantStatus(t, dig(t, srv.dns, "example.test", "SOA"), "NOERROR", true)
+	srv.mustCLI(t, "zone", "list")
+}
+
+func TestDataDirUnderAFileFails(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "not-a-dir", "x")
+	dataDir := filepath.Join(file, "data")
+	errOut := serveMustFail(t, dataDir)
+	if !strings.Contains(errOut, "failoverdns: error:") || !strings.Contains(errOut, file) {
+		t.Errorf("serve should say %q and name the path %s:\n%s", "failoverdns: error:", dataDir, errOut)
+	}
+}
+
+func TestCLIWithoutServerFails(t *testing.T) {
+	t.Parallel()
+	s := &server{api: fmt.Sprintf("http://127.0.0.1:%d", freePort(t))}
+	_, errOut, code := s.cli(t, "zone", "list")
+	if code == 0 || !strings.HasPrefix(errOut, "failoverdns: error:") {
+		t.Errorf("zone list with no server: exit %d, stderr:\n%s", code, errOut)
+	}
+}
