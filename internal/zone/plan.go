@@ -1,0 +1,375 @@
+package zone
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Plan validates change batch b against z and returns its effect, without modifying z.
+//
+// The changes are applied in order to a working copy of the zone (so a DELETE followed by a
+// CREATE of the same record set works) and either all apply or none: a malformed request gives
+// the first *InvalidInputError, anything else one *InvalidChangeBatchError listing every
+// problem in Route 53's words. The Diff is minimal and always puts the apex SOA with its serial
+// increased by one (RFC 1982 arithmetic, skipping 0). When the batch UPSERTs the SOA, its serial
+// is kept if it is greater than the current one and replaced by current + 1 otherwise, so that
+// secondaries always see a change.
+//
+// Values are stored in normalised presentation format (as miekg/dns prints them: names fully
+// qualified, TXT strings quoted), names in canonical form.
+func Plan(z *Zone, b ChangeBatch) (Diff, error) {
+	if len(b.Comment) > MaxComment {
+		return Diff{}, &InvalidInputError{Message: maxLengthMsg(b.Comment, MaxComment, "ResourceDescription")}
+	}
+	if len(b.Changes) == 0 {
+		return Diff{}, &InvalidInputError{Message: "Invalid XML ; cvc-complex-type.2.4.b: The content of element 'Changes' is not complete. One of '{\"https://route53.amazonaws.com/doc/2013-04-01/\":Change}' is expected."}
+	}
+
+	// Each change on its own; the first malformed one ends the request.
+	prepared := make([]RecordSet, len(b.Changes))
+	probs := make([][]problem, len(b.Changes))
+	records, chars := 0, 0
+	for i, ch := range b.Changes {
+		switch ch.Action {
+		case ActionCreate, ActionDelete, ActionUpsert:
+		default:
+			return Diff{}, &InvalidInputError{Message: enumMsg(ch.Action, "CREATE, DELETE, UPSERT")}
+		}
+		prepared[i], probs[i] = checkRecordSet(z.Name, ch.ResourceRecordSet, checkOpts{
+			action:      ch.Action,
+			parseValues: true,
+			delete:      ch.Action == ActionDelete,
+		})
+		for _, p := range probs[i] {
+			if p.input {
+				return Diff{}, &InvalidInputError{Message: p.msg}
+			}
+		}
+		times := 1
+		if ch.Action == ActionUpsert {
+			times = 2
+		}
+		if ch.ResourceRecordSet.AliasTarget != nil {
+			records += times
+		}
+		records += times * len(ch.ResourceRecordSet.ResourceRecords)
+		for _, v := range ch.ResourceRecordSet.ResourceRecords {
+			chars += times * len(v.Value)
+		}
+	}
+
+	var msgs []string
+	if records > MaxBatchRecords {
+		msgs = append(msgs, fmt.Sprintf("Number of records limit of %d exceeded.", MaxBatchRecords))
+	}
+	if chars > MaxBatchValueChars {
+		msgs = append(msgs, fmt.Sprintf("Number of characters in values limit of %d exceeded.", MaxBatchValueChars))
+	}
+
+	// The changes in order, against a working copy.
+	w := newWorking(z)
+	type keyState struct{ deleted, written bool }
+	states := make(map[Key]keyState, len(b.Changes))
+	for i, ch := range b.Changes {
+		if len(probs[i]) > 0 {
+			for _, p := range probs[i] {
+				msgs = append(msgs, p.msg)
+			}
+			continue
+		}
+		rs := prepared[i]
+		k := rs.Key()
+		st := states[k]
+		invalid := st.written || (ch.Action == ActionDelete && st.deleted)
+		if ch.Action == ActionDelete {
+			st.deleted = true
+		} else {
+			st.written = true
+		}
+		states[k] = st
+		if invalid {
+			msgs = append(msgs, fmt.Sprintf("The request contains an invalid set of changes for a resource record set '%s %s'", k.Type, Route53Name(k.Name)))
+			continue
+		}
+		cur := w.get(k)
+		switch ch.Action {
+		case ActionDelete:
+			switch {
+			case k.Name == z.Name && k.Type == "SOA":
+				msgs = append(msgs, "A HostedZone must contain exactly one SOA record.")
+			case k.Name == z.Name && k.Type == "NS":
+				msgs = append(msgs, "A HostedZone must contain at least one NS record for the zone itself.")
+			case cur == nil:
+				msgs = append(msgs, fmt.Sprintf("Tried to delete resource record set %s but it was not found", setDesc(k)))
+			case !equalSets(cur, &rs):
+				msgs = append(msgs, fmt.Sprintf("Tried to delete resource record set %s but the values provided do not match the current values", setDesc(k)))
+			default:
+				w.del(k)
+			}
+		default:
+			if ch.Action == ActionCreate && cur != nil {
+				msgs = append(msgs, fmt.Sprintf("Tried to create resource record set %s but it already exists", setDesc(k)))
+				continue
+			}
+			if m := w.conflicts(&rs); len(m) > 0 {
+				msgs = append(msgs, m...)
+				continue
+			}
+			w.put(rs)
+		}
+	}
+
+	// The rules between record sets, on the result.
+	if len(msgs) == 0 {
+		for _, name := range w.names {
+			sets := w.at(name)
+			for _, p := range checkName(z.Name, sets) {
+				msgs = append(msgs, p.msg)
+			}
+		}
+	}
+	if len(msgs) == 0 {
+		if m := w.bumpSOA(); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) > 0 {
+		return Diff{}, &InvalidChangeBatchError{Messages: dedupe(msgs)}
+	}
+	return w.diff(), nil
+}
+
+// working is a copy-on-write view of a zone: changed record sets by key over the zone.
+type working struct {
+	z      *Zone
+	over   map[Key]*RecordSet // nil: deleted
+	keys   []Key              // the keys of over, in the order they were first changed
+	names  []string           // the names of keys, once each
+	byName map[string][]Key
+}
+
+func newWorking(z *Zone) *working {
+	return &working{z: z, over: make(map[Key]*RecordSet), byName: make(map[string][]Key)}
+}
+
+func (w *working) get(k Key) *RecordSet {
+	if rs, ok := w.over[k]; ok {
+		return rs
+	}
+	if i, ok := w.z.Find(k); ok {
+		return &w.z.RecordSets[i]
+	}
+	return nil
+}
+
+func (w *working) touch(k Key) {
+	if _, ok := w.over[k]; ok {
+		return
+	}
+	w.keys = append(w.keys, k)
+	if _, ok := w.byName[k.Name]; !ok {
+		w.names = append(w.names, k.Name)
+	}
+	w.byName[k.Name] = append(w.byName[k.Name], k)
+}
+
+func (w *working) put(rs RecordSet) {
+	k := rs.Key()
+	w.touch(k)
+	w.over[k] = &rs
+}
+
+func (w *working) del(k Key) {
+	w.touch(k)
+	w.over[k] = nil
+}
+
+// at returns the record sets named name: the unchanged ones first, then the changed ones.
+func (w *working) at(name string) []*RecordSet {
+	lo, hi := w.z.nameRange(name)
+	out := make([]*RecordSet, 0, hi-lo+len(w.byName[name]))
+	for i := lo; i < hi; i++ {
+		if _, changed := w.over[w.z.RecordSets[i].Key()]; !changed {
+			out = append(out, &w.z.RecordSets[i])
+		}
+	}
+	for _, k := range w.byName[name] {
+		if rs := w.over[k]; rs != nil {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// conflicts returns why rs cannot be written next to the other record sets of its name: a
+// CNAME conflict, a mix of routing policies, a missing same-zone alias target.
+func (w *working) conflicts(rs *RecordSet) []string {
+	var msgs []string
+	k := rs.Key()
+	pol := policyOf(rs)
+	mixed := false
+	for _, o := range w.at(rs.Name) {
+		if o.Key() == k {
+			continue
+		}
+		switch {
+		case rs.Type == "CNAME" && o.Type != "CNAME":
+			msgs = append(msgs, fmt.Sprintf("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", Route53Name(rs.Name), Route53Name(w.z.Name)))
+		case rs.Type != "CNAME" && o.Type == "CNAME":
+			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone %s", rs.Type, Route53Name(rs.Name), Route53Name(w.z.Name)))
+		case o.Type == rs.Type && policyOf(o) != pol && !mixed:
+			mixed = true
+			msgs = append(msgs, fmt.Sprintf("%s cannot be created as a non-%s set exists with the same name and type.", groupDesc(k), policyWords[pol]))
+		}
+	}
+	if a := rs.AliasTarget; a != nil && a.HostedZoneId == w.z.ID {
+		target := fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s", Route53Name(a.DNSName), rs.Type, w.z.ID)
+		if !dns.IsSubDomain(w.z.Name, a.DNSName) {
+			msgs = append(msgs, target+", but the alias target name does not lie within the target zone")
+		} else if !slices.ContainsFunc(w.at(a.DNSName), func(t *RecordSet) bool { return t.Type == rs.Type && t.Key() != k }) {
+			msgs = append(msgs, target+", but that target was not found")
+		}
+	}
+	return dedupe(msgs)
+}
+
+// bumpSOA puts the apex SOA with its next serial; it returns a message when the zone has no
+// usable SOA.
+func (w *working) bumpSOA() string {
+	const noSOA = "A HostedZone must contain exactly one SOA record."
+	k := Key{Name: w.z.Name, Type: "SOA"}
+	base := w.z.SOA()
+	cur := w.get(k)
+	if base == nil || cur == nil || cur.TTL == nil || len(cur.ResourceRecords) != 1 {
+		return noSOA
+	}
+	rr, err := ParseValue(cur.Name, "SOA", uint32(*cur.TTL), cur.ResourceRecords[0].Value)
+	if err != nil {
+		return noSOA
+	}
+	soa := rr.(*dns.SOA)
+	if _, upserted := w.over[k]; !upserted || !serialGreater(soa.Serial, base.Serial) {
+		soa.Serial = nextSerial(base.Serial)
+	}
+	next := cloneSet(*cur)
+	next.ResourceRecords = []ResourceRecord{{Value: Value(soa)}}
+	w.put(next)
+	return ""
+}
+
+// serialGreater reports whether serial a is greater than b in RFC 1982 arithmetic.
+func serialGreater(a, b uint32) bool {
+	return a != b && int32(a-b) > 0
+}
+
+// nextSerial is s + 1 with wraparound, skipping 0 (which some secondaries treat specially).
+func nextSerial(s uint32) uint32 {
+	s++
+	if s == 0 {
+		s = 1
+	}
+	return s
+}
+
+// diff returns the minimal Diff from the zone to the working copy.
+func (w *working) diff() Diff {
+	var d Diff
+	for _, k := range w.keys {
+		final := w.over[k]
+		i, exists := w.z.Find(k)
+		switch {
+		case final == nil && exists:
+			d.Delete = append(d.Delete, k)
+		case final != nil && (!exists || !equalSets(&w.z.RecordSets[i], final) || k.Type == "SOA"):
+			d.Put = append(d.Put, *final)
+		}
+	}
+	sortRecordSets(d.Put)
+	slices.SortFunc(d.Delete, compareKey)
+	return d
+}
+
+// equalSets reports whether two record sets are the same: every field, the values in any
+// order (compared as DNS compares RDATA).
+func equalSets(a, b *RecordSet) bool {
+	if a.Name != b.Name || a.Type != b.Type || a.SetIdentifier != b.SetIdentifier ||
+		!eqPtr(a.TTL, b.TTL) || !eqPtr(a.Weight, b.Weight) || a.Region != b.Region ||
+		a.Failover != b.Failover || mva(a) != mva(b) || a.HealthCheckId != b.HealthCheckId ||
+		a.TrafficPolicyInstanceId != b.TrafficPolicyInstanceId ||
+		!eqPtr(a.GeoLocation, b.GeoLocation) || !eqPtr(a.CidrRoutingConfig, b.CidrRoutingConfig) ||
+		!eqGeoProximity(a.GeoProximityLocation, b.GeoProximityLocation) {
+		return false
+	}
+	if (a.AliasTarget == nil) != (b.AliasTarget == nil) {
+		return false
+	}
+	if a.AliasTarget != nil {
+		x, y := *a.AliasTarget, *b.AliasTarget
+		x.HostedZoneId = strings.TrimPrefix(x.HostedZoneId, "/hostedzone/")
+		y.HostedZoneId = strings.TrimPrefix(y.HostedZoneId, "/hostedzone/")
+		if x != y {
+			return false
+		}
+	}
+	return equalValues(a.Name, a.Type, a.ResourceRecords, b.ResourceRecords)
+}
+
+func mva(rs *RecordSet) bool { return rs.MultiValueAnswer != nil && *rs.MultiValueAnswer }
+
+func eqPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func eqGeoProximity(a, b *GeoProximityLocation) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.AWSRegion == b.AWSRegion && a.LocalZoneGroup == b.LocalZoneGroup &&
+		eqPtr(a.Coordinates, b.Coordinates) && eqPtr(a.Bias, b.Bias)
+}
+
+// equalValues reports whether a and b hold the same values in any order.
+func equalValues(name, typ string, a, b []ResourceRecord) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x := make([]string, len(a))
+	y := make([]string, len(b))
+	for i := range a {
+		x[i], y[i] = a[i].Value, b[i].Value
+	}
+	slices.Sort(x)
+	slices.Sort(y)
+	if slices.Equal(x, y) {
+		return true
+	}
+	// Slow path: parse, and match each value of a with an unused equal value of b.
+	used := make([]bool, len(b))
+	for _, va := range a {
+		ra, err := ParseValue(name, typ, 0, va.Value)
+		if err != nil {
+			return false
+		}
+		found := false
+		for j, vb := range b {
+			if used[j] {
+				continue
+			}
+			rb, err := ParseValue(name, typ, 0, vb.Value)
+			if err == nil && dns.IsDuplicate(ra, rb) {
+				used[j], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
