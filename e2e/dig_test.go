@@ -363,12 +363,12 @@ func TestInvalidChangeBatchesLeaveZoneUnchanged(t *testing.T) {
 		{
 			name:    "bad IPv4 address",
 			changes: []rrset{{"CREATE", "bad.example.test.", "A", 300, []string{"300.1.2.3"}}},
-			want:    []string{"ARRDATAIllegalIPv4Address", "300.1.2.3"},
+			want:    []string{"ARRDATAIllegalIPv4Address", "300.1.2.3", "bad.example.test."},
 		},
 		{
 			name:    "bad IPv6 address",
 			changes: []rrset{{"CREATE", "bad.example.test.", "AAAA", 300, []string{"2001:db8::zz"}}},
-			want:    []string{"AAAARDATAIllegalIPv6Address", "2001:db8::zz"},
+			want:    []string{"AAAARRDATAIllegalIPv6Address", "2001:db8::zz", "bad.example.test."},
 		},
 	}
 	for _, c := range cases {
