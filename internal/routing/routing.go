@@ -217,8 +217,10 @@ func (d *Decision) sample(rnd uint64, buf []int) []int {
 			v = d.idx[j]
 		}
 		buf = append(buf, v)
+		for k := len(buf) - 1; k > start && buf[k-1] > buf[k]; k-- { // keep buf[start:] sorted
+			buf[k-1], buf[k] = buf[k], buf[k-1]
+		}
 	}
-	slices.Sort(buf[start:])
 	return buf
 }
 

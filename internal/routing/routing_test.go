@@ -209,33 +209,6 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// TestNested shows how failover trees nest: the caller feeds a group's Healthy into the health
-// of the aliases (EvaluateTargetHealth) that point at it.
-func TestNested(t *testing.T) {
-	pool := []zone.RecordSet{weightedRS("a", 1), weightedRS("b", 1)}
-	tree := []zone.RecordSet{
-		{Name: "www.example.com.", Type: "A", SetIdentifier: "p", Failover: "PRIMARY",
-			AliasTarget: &zone.AliasTarget{DNSName: "pool.example.com.", EvaluateTargetHealth: true}},
-		secondary("s"),
-	}
-	for _, tc := range []struct {
-		name string
-		pool string
-		want int
-	}{
-		{"pool healthy", "DU", 0},
-		{"pool down", "DD", 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := Decide(pool, health(tc.pool))
-			d := Decide(tree, []bool{p.Healthy(), true})
-			if got := d.Pick(0, nil); !slices.Equal(got, []int{tc.want}) {
-				t.Errorf("Pick = %v, want [%d]", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestWeightedDistribution checks shares over a deterministic sequence of rnd: within 1% (of the
 // expected share) of weight/sum.
 func TestWeightedDistribution(t *testing.T) {
