@@ -34,7 +34,7 @@ const (
 // "weighted", "multivalue", "latency", "geolocation", "cidr" or "geoproximity". The policy
 // follows from which Route 53 field is set (Failover, Weight, MultiValueAnswer=true, Region,
 // GeoLocation, CidrRoutingConfig, GeoProximityLocation, checked in that order); a record set
-// with none of them is simple. Zone validation guarantees that exactly one applies.
+// with none of them is simple. Route 53, and so zone validation, allows at most one of them.
 func Policy(rs zone.RecordSet) string {
 	switch {
 	case rs.Failover != "":
