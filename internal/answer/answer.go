@@ -1,0 +1,349 @@
+// Package answer compiles hosted zones into an immutable snapshot and answers DNS questions from
+// it, the way NSD and Knot answer from their zones, without locks.
+package answer
+
+import (
+	"math/rand/v2"
+
+	"github.com/miekg/dns"
+)
+
+// Limits of answer chains.
+const (
+	// maxCNAMEs is the most CNAME records one answer follows (NSD follows any number, Knot 5).
+	maxCNAMEs = 8
+	// maxAliasDepth is the most alias records one record set resolves through.
+	maxAliasDepth = 8
+)
+
+// Snapshot is every hosted zone, compiled for lookups. It never changes after Build, so any
+// number of goroutines may use it at once; a new zone version or health state means a new
+// snapshot.
+type Snapshot struct {
+	zones map[string]*zoneData // by apex
+	wire  map[dns.RR][]byte    // uncompressed RDATA of every record the snapshot holds
+}
+
+// Result is the answer to one question. Its slices are shared with the snapshot and with other
+// results: callers must not modify them or the records in them.
+type Result struct {
+	Rcode int
+	// Authoritative is the AA bit: set on every answer from a zone except referrals and REFUSED.
+	Authoritative bool
+	// Answer, Ns and Extra are the answer, authority and additional sections.
+	Answer, Ns, Extra []dns.RR
+}
+
+// Rdata returns the uncompressed wire form of the RDATA of rr when rr is a record the snapshot
+// holds. It reports false for records synthesized for one Result (wildcard answers and alias
+// records, owned by the query name); those belong to that Result alone, so a caller may pack them
+// with miekg/dns, which writes their Rdlength field. Records the snapshot holds must never be
+// packed that way: they are shared between goroutines.
+func (s *Snapshot) Rdata(rr dns.RR) ([]byte, bool) {
+	b, ok := s.wire[rr]
+	return b, ok
+}
+
+// Zones returns the number of zones the snapshot serves.
+func (s *Snapshot) Zones() int { return len(s.zones) }
+
+// kind is the outcome of looking one name up in one zone.
+type kind uint8
+
+const (
+	kindAnswer   kind = iota // rrs answer the question (a CNAME to follow when next is set)
+	kindNoData               // the name exists, the type does not
+	kindNXDomain             // the name does not exist
+	kindReferral             // the name is at or below a delegation: cut is its NS node
+)
+
+// step is the outcome of looking one name up in one zone.
+type step struct {
+	kind   kind
+	z      *zoneData
+	rrs    []dns.RR
+	rrtype uint16 // the type of rrs
+	next   string // the lower-cased target of a CNAME answer, to follow
+	cut    *node
+}
+
+// Lookup answers the question qname, qtype in class IN. qname must be lower-case and fully
+// qualified. It allocates nothing for an answer that comes straight from a record set.
+func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
+	var l labels
+	if !l.split(qname) {
+		return Result{Rcode: dns.RcodeRefused}
+	}
+	z, zi := s.zoneForQuery(qname, &l, qtype)
+	if z == nil {
+		return Result{Rcode: dns.RcodeRefused}
+	}
+	st := s.resolve(z, qname, &l, zi, qtype)
+	res := Result{Authoritative: true}
+	switch st.kind {
+	case kindReferral:
+		res.Authoritative = false
+		res.Ns, res.Extra = s.referral(st)
+		return res
+	case kindNXDomain:
+		res.Rcode, res.Ns = dns.RcodeNameError, z.negSOA
+		return res
+	case kindNoData:
+		res.Ns = z.negSOA
+		return res
+	}
+	res.Answer = st.rrs
+	if st.next != "" {
+		st = s.chase(&res, qname, st, qtype, &l)
+	}
+	if st.kind == kindAnswer && st.next == "" {
+		res.Extra = s.additional(st.z, st.rrs, st.rrtype)
+	}
+	return res
+}
+
+// zoneForQuery finds the zone that answers qname, qtype: the longest zone name that holds qname,
+// except that DS at a zone's apex is answered by the parent zone when we host that too.
+func (s *Snapshot) zoneForQuery(name string, l *labels, qtype uint16) (*zoneData, int) {
+	z, zi := s.zoneFor(name, l)
+	if z != nil && zi == 0 && qtype == dns.TypeDS && z.parent != nil {
+		z = z.parent
+		zi = l.n - z.labels
+	}
+	return z, zi
+}
+
+// zoneFor finds the zone with the longest name that holds name, and the index of the label of
+// name where the zone's apex starts.
+func (s *Snapshot) zoneFor(name string, l *labels) (*zoneData, int) {
+	for i := 0; i < l.n; i++ {
+		if z := s.zones[l.suffix(name, i)]; z != nil {
+			return z, i
+		}
+	}
+	if z := s.zones["."]; z != nil {
+		return z, l.n
+	}
+	return nil, 0
+}
+
+// chase follows the CNAME answer st through the zones we host, appending to res. It stops at a
+// name outside our zones, at a name it has already answered for (a loop), and after maxCNAMEs
+// CNAME records. It returns the last step.
+func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *labels) step {
+	var seen [maxCNAMEs]string
+	seen[0] = qname
+	for n := 1; st.next != "" && n < maxCNAMEs; n++ {
+		target := st.next
+		for _, o := range seen[:n] {
+			if o == target {
+				return st
+			}
+		}
+		seen[n] = target
+		if !l.split(target) {
+			return st
+		}
+		z, zi := s.zoneForQuery(target, l, qtype)
+		if z == nil {
+			return st
+		}
+		st = s.resolve(z, target, l, zi, qtype)
+		switch st.kind {
+		case kindAnswer:
+			res.Answer = concat(res.Answer, st.rrs)
+		case kindNXDomain:
+			res.Rcode, res.Ns = dns.RcodeNameError, z.negSOA
+		case kindNoData:
+			res.Ns = z.negSOA
+		case kindReferral:
+			res.Ns, res.Extra = s.referral(st)
+		}
+	}
+	return st
+}
+
+// resolve looks name up in zone z, whose apex starts at label zi of name: walking down from the
+// apex it stops at the first delegation (except for DS at the cut itself), and where the name
+// ends it answers from the node, or from the closest encloser's wildcard when the name does not
+// exist (RFC 4592).
+func (s *Snapshot) resolve(z *zoneData, name string, l *labels, zi int, qtype uint16) step {
+	ce := z.top
+	for i := zi - 1; i >= 0; i-- {
+		n := z.nodes[l.suffix(name, i)]
+		if n == nil {
+			if ce.wild != nil {
+				return s.fromNode(z, ce.wild, name, qtype, true)
+			}
+			return step{kind: kindNXDomain, z: z}
+		}
+		if n.cut && (i > 0 || qtype != dns.TypeDS) {
+			return step{kind: kindReferral, z: z, cut: n}
+		}
+		ce = n
+	}
+	return s.fromNode(z, ce, name, qtype, false)
+}
+
+// fromNode answers qtype from node n for owner (the query name, which differs from n's name when
+// n is a wildcard and synth is set).
+func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, synth bool) step {
+	answer := func(g *group, rrs []dns.RR) step {
+		if synth {
+			rrs = withOwners(rrs, owner)
+		}
+		return step{kind: kindAnswer, z: z, rrs: rrs, rrtype: g.rrtype}
+	}
+	if qtype == dns.TypeANY {
+		// RFC 8482: one RRset, the one of the lowest type, as Knot answers (NSD answers the SOA
+		// at the apex, and otherwise the lowest type too).
+		for _, g := range n.sets {
+			if rrs := s.records(g, 0); len(rrs) > 0 {
+				return answer(g, rrs)
+			}
+		}
+		return step{kind: kindNoData, z: z}
+	}
+	if g := n.get(qtype); g != nil {
+		if rrs := s.records(g, 0); len(rrs) > 0 {
+			return answer(g, rrs)
+		}
+		return step{kind: kindNoData, z: z}
+	}
+	if n.cname != nil && qtype != dns.TypeRRSIG && qtype != dns.TypeNSEC && qtype != dns.TypeNSEC3 {
+		if rrs := s.records(n.cname, 0); len(rrs) > 0 {
+			st := answer(n.cname, rrs)
+			if c, ok := rrs[0].(*dns.CNAME); ok {
+				st.next = lower(c.Target)
+			}
+			return st
+		}
+	}
+	return step{kind: kindNoData, z: z}
+}
+
+// records returns the records a group answers with for one query, owned by the group's name.
+func (s *Snapshot) records(g *group, depth int) []dns.RR {
+	if g.hasStatic {
+		return g.static
+	}
+	if g.dec == nil {
+		return s.memberRecords(g, 0, depth)
+	}
+	var buf [maxPick]int
+	idx := g.dec.Pick(rand.Uint64(), buf[:0])
+	switch len(idx) {
+	case 0:
+		return nil
+	case 1:
+		return s.memberRecords(g, idx[0], depth)
+	}
+	var out []dns.RR
+	for _, i := range idx {
+		out = append(out, s.memberRecords(g, i, depth)...)
+	}
+	return out
+}
+
+// memberRecords returns the records of one record set of g: its own, or its alias target's.
+func (s *Snapshot) memberRecords(g *group, i int, depth int) []dns.RR {
+	m := &g.members[i]
+	if m.alias == "" {
+		return m.rrs
+	}
+	if depth >= maxAliasDepth {
+		return nil
+	}
+	_, tn := s.exactNode(m.alias)
+	if tn == nil {
+		return nil
+	}
+	tg := tn.get(g.rrtype)
+	if tg == nil {
+		return nil
+	}
+	return withOwners(s.records(tg, depth+1), g.name)
+}
+
+// referral returns the authority (the delegation's NS records) and additional (glue) sections of
+// a referral.
+func (s *Snapshot) referral(st step) (ns, extra []dns.RR) {
+	g := st.cut.get(dns.TypeNS)
+	ns = s.records(g, 0)
+	for i, rr := range ns {
+		t := targetOf(rr)
+		if t == "" || seenTarget(ns[:i], t) || !inZone(st.z.apex, t) {
+			continue
+		}
+		n := st.z.nodes[t]
+		if n == nil {
+			continue
+		}
+		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+			if ag := n.get(typ); ag != nil {
+				extra = concat(extra, s.records(ag, 0))
+			}
+		}
+	}
+	return ns, extra
+}
+
+// additional returns the A and AAAA records of the targets of MX, SRV and NS records that zone z
+// answers for authoritatively (data below a delegation, CNAMEs and names in other zones are
+// skipped), in target order, A before AAAA, each target once. NSD and Knot do the same, except
+// that Knot also uses data below a delegation and repeats a target, and NSD orders all A
+// records before all AAAA records.
+func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR {
+	if rrtype != dns.TypeMX && rrtype != dns.TypeSRV && rrtype != dns.TypeNS {
+		return nil
+	}
+	var (
+		extra []dns.RR
+		l     labels
+	)
+	for i, rr := range rrs {
+		t := targetOf(rr)
+		if t == "" || seenTarget(rrs[:i], t) || !inZone(z.apex, t) || !l.split(t) {
+			continue
+		}
+		zi := l.n - z.labels
+		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+			if st := s.resolve(z, t, &l, zi, typ); st.kind == kindAnswer && st.next == "" {
+				extra = concat(extra, st.rrs)
+			}
+		}
+	}
+	return extra
+}
+
+// seenTarget reports whether one of rrs already points at target.
+func seenTarget(rrs []dns.RR, target string) bool {
+	for _, rr := range rrs {
+		if targetOf(rr) == target {
+			return true
+		}
+	}
+	return false
+}
+
+// inZone reports whether name is apex or below it; both are canonical.
+func inZone(apex, name string) bool {
+	switch {
+	case apex == ".":
+		return true
+	case len(name) < len(apex) || name[len(name)-len(apex):] != apex:
+		return false
+	case len(name) == len(apex):
+		return true
+	}
+	// The byte before the apex must be a label separator, not an escaped dot.
+	i := len(name) - len(apex) - 1
+	if name[i] != '.' {
+		return false
+	}
+	backslashes := 0
+	for j := i - 1; j >= 0 && name[j] == '\\'; j-- {
+		backslashes++
+	}
+	return backslashes%2 == 0
+}
