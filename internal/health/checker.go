@@ -1,0 +1,572 @@
+package health
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ProbeFunc runs one probe of cfg. It must return promptly when ctx is done: the Checker holds a
+// concurrency slot until it returns. (*Prober).Probe is one.
+type ProbeFunc func(ctx context.Context, cfg Config) Observation
+
+// DefaultConcurrency is the default bound on probes in flight.
+const DefaultConcurrency = 256
+
+// DefaultMaxPendingTransitions is the default bound on transitions waiting for OnTransition.
+const DefaultMaxPendingTransitions = 10000
+
+// Options configure a Checker. The zero Options are usable.
+type Options struct {
+	// Concurrency bounds the probes in flight; default DefaultConcurrency. Size it above
+	// (probes per second) x (timeout of a failing probe): with 10,000 checks at 1 s and 1 s
+	// timeouts, 1,000 slots absorb 10% of the endpoints hanging.
+	Concurrency int
+	// Probe runs the probes; default (&Prober{}).Probe.
+	Probe ProbeFunc
+	// OnTransition receives every transition, in order, from a single goroutine of its own; never
+	// from the scheduler or a probe. A slow callback delays only later callbacks. At most
+	// MaxPendingTransitions wait; beyond that the oldest are dropped and counted in
+	// Stats.DroppedTransitions, so a consumer that must be exact (routing) reads States or Healthy
+	// when called rather than replaying transitions.
+	OnTransition func(Transition)
+	// MaxPendingTransitions bounds the queue in front of OnTransition; default
+	// DefaultMaxPendingTransitions.
+	MaxPendingTransitions int
+	// History is how many observations each check keeps; default DefaultHistory.
+	History int
+}
+
+// Checker schedules the probes of a set of checks and keeps their up/down state (a Tracker).
+//
+// Every probed check (not CALCULATED, not Disabled) runs at its RequestInterval on a fixed grid:
+// the first run falls at a uniformly random phase within one interval after it is scheduled, so
+// that checks added together are spread out, and each later run is moved by a random ±1% of the
+// interval. A run whose previous probe is still in flight is skipped, never queued. At most
+// Options.Concurrency probes run at once; each has its own timeout (Config.ProbeTimeout), so a
+// slot held by a hanging endpoint comes back when its probe times out, and other checks only wait
+// if every slot is taken.
+//
+// Time is read with the time package, so tests drive a Checker with testing/synctest. The methods
+// are safe for concurrent use, before, during and after Run.
+type Checker struct {
+	probe   ProbeFunc
+	onTrans func(Transition)
+	maxPend int
+	sem     chan struct{}
+	wake    chan struct{}
+	notify  chan struct{}
+
+	mu      sync.Mutex
+	tracker *Tracker
+	entries map[string]*entry
+	queue   schedule
+	runCtx  context.Context // set while Run runs
+	started bool
+	pending []Transition
+	dropped uint64
+
+	probes  atomic.Uint64
+	skipped atomic.Uint64
+	lag     lagHistogram
+}
+
+// entry is the scheduling state of one check.
+type entry struct {
+	id     string
+	cfg    Config
+	gen    uint64 // bumped when the probe itself changes; results of older generations are dropped
+	ctx    context.Context
+	cancel context.CancelFunc
+	base   time.Time // the grid time of the next run
+	due    time.Time // base plus jitter
+	index  int       // position in the heap, -1 when not scheduled
+	busy   bool      // a probe is in flight
+}
+
+// NewChecker returns a Checker with no checks. Call Run to start probing.
+func NewChecker(opts Options) *Checker {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Probe == nil {
+		p := &Prober{}
+		opts.Probe = p.Probe
+	}
+	if opts.MaxPendingTransitions <= 0 {
+		opts.MaxPendingTransitions = DefaultMaxPendingTransitions
+	}
+	return &Checker{
+		probe:   opts.Probe,
+		onTrans: opts.OnTransition,
+		maxPend: opts.MaxPendingTransitions,
+		sem:     make(chan struct{}, opts.Concurrency),
+		wake:    make(chan struct{}, 1),
+		notify:  make(chan struct{}, 1),
+		tracker: NewTracker(opts.History),
+		entries: make(map[string]*entry),
+	}
+}
+
+// Set adds the check id or replaces its configuration (see Tracker.Set for the state rules). A
+// check whose interval changes is rescheduled at a new random phase; one whose probe changes
+// (target, path, type, timeout, ...) has its in-flight probe canceled and its result dropped.
+func (c *Checker) Set(id string, cfg Config) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	trs, err := c.tracker.Set(id, cfg, now)
+	if err != nil {
+		return err
+	}
+	c.enqueue(trs)
+	cfg = c.tracker.checks[id].cfg // the Tracker's private copy, never mutated
+
+	e, ok := c.entries[id]
+	if !ok {
+		e = &entry{id: id, cfg: cfg, index: -1}
+		c.entries[id] = e
+		c.newGen(e)
+		c.reschedule(e, now)
+		return nil
+	}
+	old := e.cfg
+	e.cfg = cfg
+	if probeChanged(&old, &cfg) {
+		c.newGen(e)
+	}
+	if old.Interval() != cfg.Interval() || old.probed() != cfg.probed() {
+		c.reschedule(e, now)
+	}
+	return nil
+}
+
+// Remove deletes the check id, canceling its probe in flight.
+func (c *Checker) Remove(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok {
+		return
+	}
+	if e.cancel != nil {
+		e.cancel()
+	}
+	if e.index >= 0 {
+		heap.Remove(&c.queue, e.index)
+	}
+	delete(c.entries, id)
+	c.enqueue(c.tracker.Remove(id, time.Now()))
+}
+
+// Force pins the routing state of the check id (see Tracker.Force).
+func (c *Checker) Force(id string, f Force) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	trs, err := c.tracker.Force(id, f, time.Now())
+	if err != nil {
+		return err
+	}
+	c.enqueue(trs)
+	c.poke()
+	return nil
+}
+
+// ClearForce ends the forced state of the check id.
+func (c *Checker) ClearForce(id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	trs, err := c.tracker.ClearForce(id, time.Now())
+	if err != nil {
+		return err
+	}
+	c.enqueue(trs)
+	return nil
+}
+
+// Healthy returns the routing state of the check id, and whether the check exists.
+func (c *Checker) Healthy(id string) (healthy, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tracker.Healthy(id)
+}
+
+// States returns the routing state of every check, keyed by id.
+func (c *Checker) States() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tracker.States()
+}
+
+// Status returns what the Checker knows about the check id.
+func (c *Checker) Status(id string) (Status, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tracker.Status(id)
+}
+
+// IDs returns the ids of all checks, sorted.
+func (c *Checker) IDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.entries))
+}
+
+// Stats are a Checker's counters.
+type Stats struct {
+	// Checks is the number of checks; Scheduled the number being probed.
+	Checks, Scheduled int
+	// InFlight is the number of probes running now.
+	InFlight int
+	// Probes counts the probes completed.
+	Probes uint64
+	// Skipped counts the runs not made because the check's previous probe was still in flight or
+	// the scheduler fell a whole interval behind.
+	Skipped uint64
+	// DroppedTransitions counts the transitions dropped because OnTransition fell behind.
+	DroppedTransitions uint64
+	// Lag is the distribution of schedule lag: how late each probe started after its due time.
+	Lag LagHistogram
+}
+
+// Stats returns the Checker's counters.
+func (c *Checker) Stats() Stats {
+	c.mu.Lock()
+	s := Stats{Checks: len(c.entries), Scheduled: c.queue.Len(), DroppedTransitions: c.dropped}
+	c.mu.Unlock()
+	s.InFlight = len(c.sem)
+	s.Probes = c.probes.Load()
+	s.Skipped = c.skipped.Load()
+	s.Lag = c.lag.snapshot()
+	return s
+}
+
+// Run probes the checks until ctx is done, then waits for the probes in flight (they see ctx
+// done) and for OnTransition to receive the transitions already made, and returns nil. Run may be
+// called once.
+func (c *Checker) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return errors.New("health: Checker.Run called twice")
+	}
+	c.started = true
+	c.runCtx = ctx
+	now := time.Now()
+	for _, id := range slices.Sorted(maps.Keys(c.entries)) {
+		e := c.entries[id]
+		c.newGen(e)
+		c.reschedule(e, now)
+	}
+	c.mu.Unlock()
+
+	stopDeliver := make(chan struct{})
+	delivered := make(chan struct{})
+	go c.deliver(stopDeliver, delivered)
+
+	var probes sync.WaitGroup
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var batch []job
+loop:
+	for {
+		c.mu.Lock()
+		now := time.Now()
+		c.enqueue(c.tracker.Advance(now))
+		batch = batch[:0]
+		for c.queue.Len() > 0 && !c.queue[0].due.After(now) {
+			e := c.queue[0]
+			due := e.due
+			c.advance(e, now)
+			if e.busy {
+				c.skipped.Add(1)
+				continue
+			}
+			e.busy = true
+			batch = append(batch, job{e: e, gen: e.gen, ctx: e.ctx, cfg: e.cfg, due: due})
+		}
+		var next time.Time
+		if c.queue.Len() > 0 {
+			next = c.queue[0].due
+		}
+		if exp, ok := c.tracker.NextExpiry(); ok && (next.IsZero() || exp.Before(next)) {
+			next = exp
+		}
+		c.mu.Unlock()
+
+		for i, j := range batch {
+			select {
+			case c.sem <- struct{}{}:
+			case <-ctx.Done():
+				c.mu.Lock()
+				for _, j := range batch[i:] {
+					j.e.busy = false
+				}
+				c.mu.Unlock()
+				break loop
+			}
+			probes.Add(1)
+			go c.run(j, &probes)
+		}
+
+		if next.IsZero() {
+			timer.Stop()
+		} else {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-c.wake:
+		case <-timer.C:
+		}
+	}
+
+	probes.Wait()
+	c.mu.Lock()
+	c.runCtx = nil
+	c.mu.Unlock()
+	close(stopDeliver)
+	<-delivered
+	return nil
+}
+
+// job is one probe handed from the scheduler to a goroutine.
+type job struct {
+	e   *entry
+	gen uint64
+	ctx context.Context
+	cfg Config
+	due time.Time
+}
+
+func (c *Checker) run(j job, wg *sync.WaitGroup) {
+	defer wg.Done()
+	start := time.Now()
+	c.lag.record(start.Sub(j.due))
+	ctx, cancel := context.WithTimeout(j.ctx, j.cfg.ProbeTimeout())
+	obs := c.probe(ctx, j.cfg)
+	cancel()
+	<-c.sem
+	c.probes.Add(1)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	j.e.busy = false
+	if j.ctx.Err() != nil || c.entries[j.e.id] != j.e || j.e.gen != j.gen {
+		return // removed, changed or shutting down: the result is stale
+	}
+	c.enqueue(c.tracker.Observe(j.e.id, obs, time.Now()))
+}
+
+// newGen starts a new probe generation for e, canceling the probe in flight.
+func (c *Checker) newGen(e *entry) {
+	e.gen++
+	if e.cancel != nil {
+		e.cancel()
+		e.cancel = nil
+	}
+	if c.runCtx != nil {
+		e.ctx, e.cancel = context.WithCancel(c.runCtx)
+	}
+}
+
+// reschedule takes e off the schedule and, when it is probed and Run is running, puts it back
+// with a random phase in [now, now+interval).
+func (c *Checker) reschedule(e *entry, now time.Time) {
+	if e.index >= 0 {
+		heap.Remove(&c.queue, e.index)
+	}
+	if c.runCtx == nil || !e.cfg.probed() {
+		return
+	}
+	iv := e.cfg.Interval()
+	e.base = now.Add(time.Duration(rand.Int64N(int64(iv))))
+	e.due = e.base
+	heap.Push(&c.queue, e)
+	c.poke()
+}
+
+// advance moves e to its next run after now.
+func (c *Checker) advance(e *entry, now time.Time) {
+	iv := e.cfg.Interval()
+	e.base = e.base.Add(iv)
+	if !e.base.After(now) {
+		behind := now.Sub(e.base)/iv + 1
+		e.base = e.base.Add(behind * iv)
+		c.skipped.Add(uint64(behind))
+	}
+	e.due = e.base
+	if j := int64(iv / 100); j > 0 {
+		if d := e.base.Add(time.Duration(rand.Int64N(2*j+1) - j)); d.After(now) {
+			e.due = d
+		}
+	}
+	heap.Fix(&c.queue, e.index)
+}
+
+// poke wakes the scheduler to look at the schedule again.
+func (c *Checker) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue queues transitions for OnTransition; c.mu must be held.
+func (c *Checker) enqueue(trs []Transition) {
+	if len(trs) == 0 || c.onTrans == nil {
+		return
+	}
+	c.pending = append(c.pending, trs...)
+	if over := len(c.pending) - c.maxPend; over > 0 {
+		c.pending = slices.Delete(c.pending, 0, over)
+		c.dropped += uint64(over)
+	}
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// deliver calls OnTransition until stop is closed and the queue is empty.
+func (c *Checker) deliver(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		stopping := false
+		select {
+		case <-c.notify:
+		case <-stop:
+			stopping = true
+		}
+		c.mu.Lock()
+		batch := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		for _, tr := range batch {
+			c.onTrans(tr)
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
+// probeChanged reports whether a probe of b could give a different answer than one of a.
+func probeChanged(a, b *Config) bool {
+	return a.Type != b.Type || a.IPAddress != b.IPAddress || a.Port != b.Port ||
+		a.ResourcePath != b.ResourcePath || a.FullyQualifiedDomainName != b.FullyQualifiedDomainName ||
+		a.SearchString != b.SearchString || a.ProbeTimeout() != b.ProbeTimeout() ||
+		a.HealthyStatusCodes != b.HealthyStatusCodes || !maps.Equal(a.Headers, b.Headers) ||
+		a.InsecureSkipVerify != b.InsecureSkipVerify || a.sniEnabled() != b.sniEnabled() ||
+		a.Disabled != b.Disabled
+}
+
+// schedule is a min-heap of entries by due time.
+type schedule []*entry
+
+func (s schedule) Len() int           { return len(s) }
+func (s schedule) Less(i, j int) bool { return s[i].due.Before(s[j].due) }
+func (s schedule) Swap(i, j int) {
+	s[i], s[j] = s[j], s[i]
+	s[i].index = i
+	s[j].index = j
+}
+func (s *schedule) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*s)
+	*s = append(*s, e)
+}
+func (s *schedule) Pop() any {
+	old := *s
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	e.index = -1
+	*s = old[:len(old)-1]
+	return e
+}
+
+// lagBounds are the upper bounds of the lag histogram's buckets.
+var lagBounds = []time.Duration{
+	50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second,
+}
+
+type lagHistogram struct {
+	counts [17]atomic.Uint64 // len(lagBounds)+1; the last bucket is the overflow
+	max    atomic.Int64
+}
+
+func (h *lagHistogram) record(d time.Duration) {
+	d = max(d, 0)
+	i, _ := slices.BinarySearch(lagBounds, d)
+	h.counts[i].Add(1)
+	for {
+		m := h.max.Load()
+		if int64(d) <= m || h.max.CompareAndSwap(m, int64(d)) {
+			return
+		}
+	}
+}
+
+func (h *lagHistogram) snapshot() LagHistogram {
+	out := LagHistogram{Bounds: lagBounds, Counts: make([]uint64, len(h.counts)), Max: time.Duration(h.max.Load())}
+	for i := range h.counts {
+		out.Counts[i] = h.counts[i].Load()
+	}
+	return out
+}
+
+// LagHistogram is a distribution of durations in fixed buckets.
+type LagHistogram struct {
+	// Bounds are the buckets' inclusive upper bounds; Counts has one more entry, for the values
+	// above the last bound.
+	Bounds []time.Duration
+	Counts []uint64
+	// Max is the largest value recorded.
+	Max time.Duration
+}
+
+// Total is the number of values recorded.
+func (h LagHistogram) Total() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// Quantile returns an upper bound of the q-quantile (0 < q <= 1): the upper bound of its bucket,
+// or Max when it falls in the last bucket or Max is smaller.
+func (h LagHistogram) Quantile(q float64) time.Duration {
+	total := h.Total()
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(q*float64(total) + 0.999999)
+	var seen uint64
+	for i, n := range h.Counts {
+		seen += n
+		if seen >= rank {
+			if i < len(h.Bounds) {
+				return min(h.Bounds[i], h.Max)
+			}
+			return h.Max
+		}
+	}
+	return h.Max
+}
+
+// String summarizes the distribution.
+func (h LagHistogram) String() string {
+	return fmt.Sprintf("n=%d p50<=%v p99<=%v max=%v", h.Total(), h.Quantile(0.5), h.Quantile(0.99), h.Max)
+}
