@@ -4,6 +4,7 @@ package answer
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/miekg/dns"
 )
@@ -268,24 +269,35 @@ func (s *Snapshot) memberRecords(g *group, i int, depth int) []dns.RR {
 // referral returns the authority (the delegation's NS records) and additional (glue) sections of
 // a referral.
 func (s *Snapshot) referral(st step) (ns, extra []dns.RR) {
-	g := st.cut.get(dns.TypeNS)
-	ns = s.records(g, 0)
+	if st.cut.static {
+		return st.cut.refNS, st.cut.refGlue
+	}
+	ns = s.records(st.cut.get(dns.TypeNS), 0)
+	extra, _ = s.glue(st.z, ns)
+	return ns, extra
+}
+
+// glue returns the A and AAAA records of zone z for the targets of ns, in NS order, A before
+// AAAA, each target once, and whether they are the same for every query.
+func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) {
+	static = true
 	for i, rr := range ns {
 		t := targetOf(rr)
-		if t == "" || seenTarget(ns[:i], t) || !inZone(st.z.apex, t) {
+		if t == "" || seenTarget(ns[:i], t) || !inZone(z.apex, t) {
 			continue
 		}
-		n := st.z.nodes[t]
+		n := z.nodes[t]
 		if n == nil {
 			continue
 		}
 		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			if ag := n.get(typ); ag != nil {
+				static = static && ag.hasStatic
 				extra = concat(extra, s.records(ag, 0))
 			}
 		}
 	}
-	return ns, extra
+	return slices.Clip(extra), static
 }
 
 // additional returns the A and AAAA records of the targets of MX, SRV and NS records that zone z

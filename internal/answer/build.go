@@ -29,6 +29,10 @@ type node struct {
 	cname *group
 	wild  *node // the "*" child, when the zone has one
 	cut   bool  // an NS record set below the apex: a delegation point
+	// At a cut whose NS records and glue cannot vary (static), the referral, built once.
+	static  bool
+	refNS   []dns.RR
+	refGlue []dns.RR
 }
 
 // get returns the node's group of type t, or nil.
@@ -105,6 +109,14 @@ func build(zones []zone.Zone, healthy healthFunc, decide decideFunc) (*Snapshot,
 	}
 	if err := s.checkAliases(); err != nil {
 		return nil, err
+	}
+	for _, zd := range s.zones {
+		for _, n := range zd.nodes {
+			if g := n.get(dns.TypeNS); n.cut && g.hasStatic {
+				n.refNS = g.static
+				n.refGlue, n.static = s.glue(zd, g.static)
+			}
+		}
 	}
 	if err := s.packAll(); err != nil {
 		return nil, err

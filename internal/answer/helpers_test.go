@@ -94,3 +94,17 @@ func indent(s string) string {
 	}
 	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
 }
+
+// weighted returns a weighted A record set.
+func weighted(name, id string, weight int64, values ...string) zone.RecordSet {
+	rs := routed(name, "A", id, 60, values...)
+	rs.Weight = &weight
+	return rs
+}
+
+// failover returns a failover A record set.
+func failover(name, id, role string, values ...string) zone.RecordSet {
+	rs := routed(name, "A", id, 60, values...)
+	rs.Failover = role
+	return rs
+}
