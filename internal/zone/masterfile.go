@@ -115,8 +115,9 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 	if err := zp.Err(); err != nil {
 		return nil, &InvalidInputError{Message: "zone file: " + parseErrorText(err)}
 	}
-	if len(probs) == 0 && soaAt == 0 {
+	if soaAt == 0 {
 		probs = append(probs, fmt.Sprintf("the zone file has no SOA record at the zone apex %s", apex))
+		return nil, fileError(probs)
 	}
 
 	for i := range sets {
@@ -154,12 +155,17 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 		}
 	}
 	if len(probs) > 0 {
-		if len(probs) > maxFileErrors {
-			probs = append(probs[:maxFileErrors], fmt.Sprintf("and %d more", len(probs)-maxFileErrors))
-		}
-		return nil, &InvalidInputError{Message: "zone file: " + strings.Join(probs, "; ")}
+		return nil, fileError(probs)
 	}
 	return sorted, nil
+}
+
+// fileError lists the problems of a master file, at most maxFileErrors of them.
+func fileError(probs []string) error {
+	if len(probs) > maxFileErrors {
+		probs = append(probs[:maxFileErrors:maxFileErrors], fmt.Sprintf("and %d more", len(probs)-maxFileErrors))
+	}
+	return &InvalidInputError{Message: "zone file: " + strings.Join(probs, "; ")}
 }
 
 // dropDuplicates returns values without those duplicateValues reports.
