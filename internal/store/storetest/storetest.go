@@ -312,6 +312,58 @@ func testScanWhileWriting(t *testing.T, s store.Store) {
 	for _, k := range wantB {
 		wantValue(t, s, k, "new v:"+k)
 	}
+
+	// Keys written ahead of the scan are seen as they are then: over many pages, every odd
+	// key adds the following even one and deletes the next odd one.
+	const n = 2000
+	key := func(i int) string { return fmt.Sprintf("q/%05d", i) }
+	update(t, s, func(tx store.Tx) error {
+		for i := 1; i < n; i += 2 {
+			if err := tx.Put(key(i), bytes.Repeat([]byte{'v'}, 100)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var visited []string
+	update(t, s, func(tx store.Tx) error {
+		visited = nil
+		return tx.Scan("q/", func(k string, _ []byte) error {
+			visited = append(visited, k)
+			var i int
+			if _, err := fmt.Sscanf(k, "q/%d", &i); err != nil {
+				return err
+			}
+			if i%4 != 1 {
+				return nil
+			}
+			if err := tx.Put(key(i+1), []byte("added")); err != nil {
+				return err
+			}
+			return tx.Delete(key(i + 2))
+		})
+	})
+	var want []string
+	for i := 1; i < n; i += 4 {
+		want = append(want, key(i), key(i+1))
+	}
+	if !slices.Equal(visited, want) {
+		t.Errorf("Scan writing ahead of itself visited %d keys, want %d (first difference at %d)",
+			len(visited), len(want), firstDifference(visited, want))
+	}
+	if got := scanKeys(t, s, "q/"); !slices.Equal(got, want) {
+		t.Errorf("after the Update: %d q/ keys, want %d", len(got), len(want))
+	}
+}
+
+// firstDifference returns the first index at which a and b differ.
+func firstDifference(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 func testReadOwnWrites(t *testing.T, s store.Store) {
@@ -875,8 +927,15 @@ func testWatchSlowReceiver(t *testing.T, s store.Store) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(6 * waitTimeout):
-		t.Fatalf("%d Updates did not finish while a Watch receiver was not reading: Update blocked on it", SlowWatcherCommits)
+	case <-time.After(3 * waitTimeout):
+		// Unblock the writer by reading, so that the failure is reported instead of hanging.
+		t.Errorf("%d Updates did not finish while a Watch receiver was not reading: Update blocks on it", SlowWatcherCommits)
+		go func() {
+			for range w {
+			}
+		}()
+		<-done
+		t.FailNow()
 	}
 
 	// The slow receiver now reads: whatever it got must be in order and contain a Reset, and
