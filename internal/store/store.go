@@ -19,7 +19,7 @@ var ErrClosed = errors.New("store: closed")
 // store/storetest.
 type Store interface {
 	// View runs fn with a consistent read-only view of the store and returns fn's error. The
-	// Reader is valid only while fn runs.
+	// Reader is valid only while fn runs. fn must not call Update (a backend may deadlock).
 	View(ctx context.Context, fn func(Reader) error) error
 	// Update runs fn in a read-write transaction and commits it atomically when fn returns nil;
 	// when fn returns an error nothing is written and that error is returned. fn may be run more
@@ -28,7 +28,7 @@ type Store interface {
 	// An Update writes when fn calls Put, or Delete on a present key; one that writes nothing
 	// commits nothing, does not bump the revision and publishes no Event. If fn panics nothing
 	// is written, the panic propagates and the store stays usable. The Tx is valid only while
-	// fn runs.
+	// fn runs, and fn must not call Update.
 	Update(ctx context.Context, fn func(Tx) error) (rev uint64, err error)
 	// Watch delivers an Event for every commit after the call, in revision order, until ctx ends
 	// (then the channel is closed). A slow receiver is never skipped silently: when it falls too

@@ -1,4 +1,8 @@
 // Package bolt implements store.Store on a single bbolt file, fsyncing every commit.
+//
+// Updates are serialized; Views run concurrently with each other and with an Update. As
+// store.Store requires, a View's fn must not call Update: the commit may need to grow the
+// memory map, which waits for every open View, so the two would wait for each other.
 package bolt
 
 import (
