@@ -49,10 +49,13 @@ type Options struct {
 // Every probed check (not CALCULATED, not Disabled) runs at its RequestInterval on a fixed grid:
 // the first run falls at a uniformly random phase within one interval after it is scheduled, so
 // that checks added together are spread out, and each later run is moved by a random ±1% of the
-// interval. A run whose previous probe is still in flight is skipped, never queued. At most
-// Options.Concurrency probes run at once; each has its own timeout (Config.ProbeTimeout), so a
-// slot held by a hanging endpoint comes back when its probe times out, and other checks only wait
-// if every slot is taken.
+// interval. A probe ends at its timeout (Config.ProbeTimeout), or just before the check's next run
+// when the timeout would overlap it by no more than the jitter, so that a check whose timeout
+// equals its interval keeps its rate while its endpoint hangs. A run that comes due while the
+// check's previous probe is still in flight starts as soon as that probe returns; further runs due
+// meanwhile are skipped and counted. At most Options.Concurrency probes run at once: a slot held
+// by a hanging endpoint comes back when its probe times out, and other checks only wait if every
+// slot is taken.
 //
 // Time is read with the time package, so tests drive a Checker with testing/synctest. The methods
 // are safe for concurrent use, before, during and after Run.
@@ -72,6 +75,7 @@ type Checker struct {
 	started bool
 	pending []Transition
 	dropped uint64
+	ready   []job // runs that waited for the check's previous probe, to start now
 
 	probes  atomic.Uint64
 	skipped atomic.Uint64
@@ -89,6 +93,8 @@ type entry struct {
 	due    time.Time // base plus jitter
 	index  int       // position in the heap, -1 when not scheduled
 	busy   bool      // a probe is in flight
+	queued bool      // a run came due while busy; it starts when the probe returns
+	qdue   time.Time // when the queued run was due
 }
 
 // NewChecker returns a Checker with no checks. Call Run to start probing.
@@ -280,17 +286,22 @@ loop:
 		c.mu.Lock()
 		now := time.Now()
 		c.enqueue(c.tracker.Advance(now))
-		batch = batch[:0]
+		batch = append(batch[:0], c.ready...)
+		clear(c.ready)
+		c.ready = c.ready[:0]
 		for c.queue.Len() > 0 && !c.queue[0].due.After(now) {
 			e := c.queue[0]
 			due := e.due
 			c.advance(e, now)
-			if e.busy {
+			switch {
+			case e.queued:
 				c.skipped.Add(1)
-				continue
+			case e.busy:
+				e.queued, e.qdue = true, due
+			default:
+				e.busy = true
+				batch = append(batch, job{e: e, gen: e.gen, ctx: e.ctx, cfg: e.cfg, due: due, next: e.due})
 			}
-			e.busy = true
-			batch = append(batch, job{e: e, gen: e.gen, ctx: e.ctx, cfg: e.cfg, due: due})
 		}
 		var next time.Time
 		if c.queue.Len() > 0 {
@@ -307,7 +318,7 @@ loop:
 			case <-ctx.Done():
 				c.mu.Lock()
 				for _, j := range batch[i:] {
-					j.e.busy = false
+					j.e.busy, j.e.queued = false, false
 				}
 				c.mu.Unlock()
 				break loop
@@ -340,18 +351,19 @@ loop:
 
 // job is one probe handed from the scheduler to a goroutine.
 type job struct {
-	e   *entry
-	gen uint64
-	ctx context.Context
-	cfg Config
-	due time.Time
+	e    *entry
+	gen  uint64
+	ctx  context.Context
+	cfg  Config
+	due  time.Time // when the run was due
+	next time.Time // when the check's next run is due
 }
 
 func (c *Checker) run(j job, wg *sync.WaitGroup) {
 	defer wg.Done()
 	start := time.Now()
 	c.lag.record(start.Sub(j.due))
-	ctx, cancel := context.WithTimeout(j.ctx, j.cfg.ProbeTimeout())
+	ctx, cancel := context.WithDeadline(j.ctx, probeDeadline(start, j.next, j.cfg.Interval(), j.cfg.ProbeTimeout()))
 	obs := c.probe(ctx, j.cfg)
 	cancel()
 	<-c.sem
@@ -359,11 +371,37 @@ func (c *Checker) run(j job, wg *sync.WaitGroup) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	j.e.busy = false
-	if j.ctx.Err() != nil || c.entries[j.e.id] != j.e || j.e.gen != j.gen {
+	e := j.e
+	e.busy = false
+	current := c.entries[e.id] == e
+	if e.queued {
+		e.queued = false
+		if current && e.index >= 0 && e.ctx.Err() == nil {
+			e.busy = true
+			c.ready = append(c.ready, job{e: e, gen: e.gen, ctx: e.ctx, cfg: e.cfg, due: e.qdue, next: e.due})
+			c.poke()
+		}
+	}
+	if j.ctx.Err() != nil || !current || e.gen != j.gen {
 		return // removed, changed or shutting down: the result is stale
 	}
-	c.enqueue(c.tracker.Observe(j.e.id, obs, time.Now()))
+	c.enqueue(c.tracker.Observe(e.id, obs, time.Now()))
+}
+
+// probeDeadline is when a probe started at start ends: after timeout, or a little earlier, just
+// before the next run is due, when the two overlap by no more than the jitter (and less than half
+// the timeout). A probe that started late keeps its whole timeout; its next run then waits.
+func probeDeadline(start, next time.Time, interval, timeout time.Duration) time.Time {
+	deadline := start.Add(timeout)
+	if next.IsZero() {
+		return deadline
+	}
+	guard := min(interval/200, 5*time.Millisecond)
+	cut := next.Add(-guard)
+	if trim := deadline.Sub(cut); trim > 0 && trim <= interval/50+guard && trim < timeout/2 {
+		return cut
+	}
+	return deadline
 }
 
 // newGen starts a new probe generation for e, canceling the probe in flight.
