@@ -11,8 +11,9 @@ import (
 
 // Limits of answer chains.
 const (
-	// maxCNAMEs is the most CNAME records one answer follows (NSD follows any number, Knot 5).
-	maxCNAMEs = 8
+	// maxCNAMEs is the most CNAME records one answer holds; the last one is not followed.
+	// Knot's limit; NSD follows any number.
+	maxCNAMEs = 5
 	// maxAliasDepth is the most alias records one record set resolves through.
 	maxAliasDepth = 8
 )
@@ -99,8 +100,24 @@ func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
 	}
 	if st.kind == kindAnswer && st.next == "" {
 		res.Extra = s.additional(st.z, st.rrs, st.rrtype)
+		if st.z != z {
+			// The chase ended in another zone: like NSD, name that zone's servers too.
+			ns := s.records(st.z.top.get(dns.TypeNS), 0)
+			res.Ns = ns
+			res.Extra = appendNew(res.Extra, s.additional(st.z, ns, dns.TypeNS))
+		}
 	}
 	return res
+}
+
+// appendNew returns a followed by the records of b that are not in a.
+func appendNew(a, b []dns.RR) []dns.RR {
+	for _, rr := range b {
+		if !slices.Contains(a, rr) {
+			a = concat(a, []dns.RR{rr})
+		}
+	}
+	return a
 }
 
 // zoneForQuery finds the zone that answers qname, qtype: the longest zone name that holds qname,
@@ -301,10 +318,10 @@ func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) 
 }
 
 // additional returns the A and AAAA records of the targets of MX, SRV and NS records that zone z
-// answers for authoritatively (data below a delegation, CNAMEs and names in other zones are
-// skipped), in target order, A before AAAA, each target once. NSD and Knot do the same, except
-// that Knot also uses data below a delegation and repeats a target, and NSD orders all A
-// records before all AAAA records.
+// holds, in record order, A before AAAA, as Knot does: data below a delegation counts, a target
+// named twice is answered twice, CNAMEs are not followed, names in other zones are skipped.
+// (NSD orders all A records before all AAAA records, names each target once, and ignores data
+// below a delegation.)
 func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR {
 	if rrtype != dns.TypeMX && rrtype != dns.TypeSRV && rrtype != dns.TypeNS {
 		return nil
@@ -313,13 +330,24 @@ func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR
 		extra []dns.RR
 		l     labels
 	)
-	for i, rr := range rrs {
+	for _, rr := range rrs {
 		t := targetOf(rr)
-		if t == "" || seenTarget(rrs[:i], t) || !inZone(z.apex, t) || !l.split(t) {
+		if t == "" || !inZone(z.apex, t) {
+			continue
+		}
+		if n := z.nodes[t]; n != nil {
+			for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+				if g := n.get(typ); g != nil {
+					extra = concat(extra, s.records(g, 0))
+				}
+			}
+			continue
+		}
+		if !l.split(t) {
 			continue
 		}
 		zi := l.n - z.labels
-		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} { // a wildcard may cover it
 			if st := s.resolve(z, t, &l, zi, typ); st.kind == kindAnswer && st.next == "" {
 				extra = concat(extra, st.rrs)
 			}
@@ -358,4 +386,11 @@ func inZone(apex, name string) bool {
 		backslashes++
 	}
 	return backslashes%2 == 0
+}
+
+// IsZone reports whether name (lower-case, fully qualified) is the apex of a zone the snapshot
+// serves.
+func (s *Snapshot) IsZone(name string) bool {
+	_, ok := s.zones[name]
+	return ok
 }
