@@ -97,6 +97,16 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 			}
 			soaAt = line
 		}
+		value, err := stableValue(rr, Value(rr))
+		if err != nil {
+			var ve *valueError
+			if errors.As(err, &ve) {
+				addf(line, "the %s record of %s has invalid data: %s: %s", typ, name, ve.reason, rr.String())
+			} else {
+				addf(line, "%v", err)
+			}
+			continue
+		}
 		k := Key{Name: name, Type: typ}
 		i, ok := index[k]
 		if !ok {
@@ -110,7 +120,7 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 		if int64(h.Ttl) < *rs.TTL {
 			*rs.TTL = int64(h.Ttl)
 		}
-		rs.ResourceRecords = append(rs.ResourceRecords, ResourceRecord{Value: Value(rr)})
+		rs.ResourceRecords = append(rs.ResourceRecords, ResourceRecord{Value: value})
 	}
 	if err := zp.Err(); err != nil {
 		return nil, &InvalidInputError{Message: "zone file: " + parseErrorText(err)}
@@ -122,9 +132,7 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 
 	for i := range sets {
 		if rs := &sets[i]; len(rs.ResourceRecords) > 1 {
-			if dups := duplicateValues(rs.Name, rs.Type, rs.ResourceRecords); len(dups) > 0 {
-				rs.ResourceRecords = dropDuplicates(rs.Name, rs.Type, rs.ResourceRecords)
-			}
+			rs.ResourceRecords = dropDuplicates(rs.Name, rs.Type, rs.ResourceRecords)
 		}
 	}
 
@@ -168,13 +176,13 @@ func fileError(probs []string) error {
 	return &InvalidInputError{Message: "zone file: " + strings.Join(probs, "; ")}
 }
 
-// dropDuplicates returns values without those duplicateValues reports.
+// dropDuplicates returns values without those that duplicate an earlier one.
 func dropDuplicates(name, typ string, values []ResourceRecord) []ResourceRecord {
+	dup := duplicates(name, typ, values)
 	out := make([]ResourceRecord, 0, len(values))
-	for _, v := range values {
-		candidate := append(out, v)
-		if len(duplicateValues(name, typ, candidate)) == 0 {
-			out = candidate
+	for i, v := range values {
+		if !dup[i] {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -151,7 +151,7 @@ func exportZone(t testing.TB) *Zone {
 		change("CREATE", set("ns1.example.com.", "A", 3600, "", "192.0.2.53")),
 		change("CREATE", set("ns2.example.com.", "AAAA", 3600, "", "2001:db8::53")),
 		change("CREATE", set("example.com.", "MX", 300, "", "10 mail.example.com.", "20 mail2.example.net.")),
-		change("CREATE", set("example.com.", "TXT", 300, "", `"v=spf1 mx -all"`, `"long ` + strings.Repeat("x", 300) + `"`)),
+		change("CREATE", set("example.com.", "TXT", 300, "", `"v=spf1 mx -all"`, `"long `+strings.Repeat("x", 300)+`"`)),
 		change("CREATE", set("example.com.", "CAA", 300, "", `0 issue "letsencrypt.org"`)),
 		change("CREATE", set("mail.example.com.", "A", 300, "", "192.0.2.25")),
 		change("CREATE", set("www.example.com.", "CNAME", 300, "", "web.example.net.")),

@@ -672,10 +672,10 @@ func TestPlanRefuses(t *testing.T) {
 			want:  "[Number of records limit of 1000 exceeded.]",
 		},
 		{
-			name: "too many characters",
+			name:  "too many characters",
 			batch: batch(change("CREATE", set("a.example.com.", "TXT", 60, "", append(manyLong(8, 3997), `"x"`)...))),
-			kind: "InvalidChangeBatch",
-			want: "[Number of characters in values limit of 32000 exceeded.]",
+			kind:  "InvalidChangeBatch",
+			want:  "[Number of characters in values limit of 32000 exceeded.]",
 		},
 		{
 			name:  "value that is not an IPv4 address",

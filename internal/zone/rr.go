@@ -324,6 +324,29 @@ func ParseValue(name, typ string, ttl uint32, value string) (dns.RR, error) {
 	return rr, nil
 }
 
+// normalValue parses value like ParseValue and returns it in normalised presentation format,
+// checking that this form parses back to itself, so that it survives an export and an import.
+func normalValue(name, typ string, ttl uint32, value string) (string, error) {
+	rr, err := ParseValue(name, typ, ttl, value)
+	if err != nil {
+		return "", err
+	}
+	return stableValue(rr, value)
+}
+
+// stableValue returns the presentation format of rr (parsed from value), checking that it
+// parses back to itself.
+func stableValue(rr dns.RR, value string) (string, error) {
+	h := rr.Header()
+	name, typ := h.Name, dns.TypeToString[h.Rrtype]
+	v := Value(rr)
+	again, err := ParseValue(name, typ, h.Ttl, v)
+	if err != nil || Value(again) != v {
+		return "", &valueError{name: name, typ: typ, value: value, reason: "it has no stable presentation format (it reads back as " + strconv.Quote(v) + ")"}
+	}
+	return v, nil
+}
+
 // parseReason extracts miekg/dns's reason from a parse error, without its position.
 func parseReason(pe *dns.ParseError) string {
 	s := strings.TrimPrefix(pe.Error(), "dns: ")
@@ -337,6 +360,15 @@ func parseReason(pe *dns.ParseError) string {
 
 // Value returns the presentation-format value of rr, as stored in a ResourceRecord.
 func Value(rr dns.RR) string {
-	hdr := rr.Header().String()
-	return strings.TrimPrefix(rr.String(), hdr)
+	// rr.String() is the header's four tab-separated fields (names print tabs escaped), a tab,
+	// then the value.
+	s := rr.String()
+	for range 4 {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return strings.TrimPrefix(rr.String(), rr.Header().String())
+		}
+		s = s[i+1:]
+	}
+	return s
 }

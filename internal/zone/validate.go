@@ -376,7 +376,7 @@ func normaliseValues(rs *RecordSet) []problem {
 		return nil
 	}
 	for i, v := range rs.ResourceRecords {
-		rr, err := ParseValue(rs.Name, rs.Type, uint32(*rs.TTL), v.Value)
+		norm, err := normalValue(rs.Name, rs.Type, uint32(*rs.TTL), v.Value)
 		if err != nil {
 			if ve, ok := err.(*valueError); ok {
 				probs = append(probs, problem{false, ve.fatal()})
@@ -385,7 +385,7 @@ func normaliseValues(rs *RecordSet) []problem {
 			}
 			continue
 		}
-		rs.ResourceRecords[i].Value = Value(rr)
+		rs.ResourceRecords[i].Value = norm
 	}
 	return probs
 }
@@ -394,6 +394,17 @@ func normaliseValues(rs *RecordSet) []problem {
 // RDATA, domain names compared case-insensitively).
 func duplicateValues(name, typ string, values []ResourceRecord) []string {
 	var dups []string
+	for i, dup := range duplicates(name, typ, values) {
+		if dup {
+			dups = append(dups, values[i].Value)
+		}
+	}
+	return dups
+}
+
+// duplicates marks each value that duplicates an earlier one.
+func duplicates(name, typ string, values []ResourceRecord) []bool {
+	out := make([]bool, len(values))
 	lower := make(map[string][]int, len(values))
 	var rrs []dns.RR // parsed lazily, only when two values collide case-insensitively
 	parse := func(i int) dns.RR {
@@ -407,25 +418,22 @@ func duplicateValues(name, typ string, values []ResourceRecord) []string {
 	}
 	for i, v := range values {
 		k := strings.ToLower(v.Value)
-		dup := false
 		for _, j := range lower[k] {
 			if values[j].Value == v.Value {
-				dup = true
+				out[i] = true
 				break
 			}
 			a, b := parse(i), parse(j)
 			if a != nil && b != nil && dns.IsDuplicate(a, b) {
-				dup = true
+				out[i] = true
 				break
 			}
 		}
-		if dup {
-			dups = append(dups, v.Value)
-			continue
+		if !out[i] {
+			lower[k] = append(lower[k], i)
 		}
-		lower[k] = append(lower[k], i)
 	}
-	return dups
+	return out
 }
 
 var continents = []string{"AF", "AN", "AS", "EU", "OC", "NA", "SA"}
