@@ -340,11 +340,45 @@ func stableValue(rr dns.RR, value string) (string, error) {
 	h := rr.Header()
 	name, typ := h.Name, dns.TypeToString[h.Rrtype]
 	v := Value(rr)
+	if v == "" {
+		return "", &valueError{name: name, typ: typ, value: value, reason: "empty value"}
+	}
+	switch h.Rrtype {
+	case dns.TypeA, dns.TypeAAAA:
+		return v, nil // an IP address always reads back as itself
+	case dns.TypeCNAME, dns.TypeNS, dns.TypePTR:
+		if plainName(v) {
+			return v, nil
+		}
+	}
 	again, err := ParseValue(name, typ, h.Ttl, v)
 	if err != nil || Value(again) != v {
 		return "", &valueError{name: name, typ: typ, value: value, reason: "it has no stable presentation format (it reads back as " + strconv.Quote(v) + ")"}
 	}
 	return v, nil
+}
+
+// plainName reports whether s is a fully qualified name of letters, digits, '-', '_' and '*'
+// only, which reads back as itself.
+func plainName(s string) bool {
+	if len(s) < 2 || s[len(s)-1] != '.' {
+		return false
+	}
+	prev := byte('.')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if prev == '.' {
+				return false
+			}
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '*':
+		default:
+			return false
+		}
+		prev = c
+	}
+	return true
 }
 
 // parseReason extracts miekg/dns's reason from a parse error, without its position.
