@@ -231,6 +231,36 @@ func TestPlanApplies(t *testing.T) {
 			},
 		},
 		{
+			name: "failover pair: checked primary, unchecked secondary",
+			batch: batch(
+				change("CREATE", set("f.example.com.", "A", 60, `"SetIdentifier":"a","Failover":"PRIMARY","HealthCheckId":"hc-a"`, "192.0.2.1")),
+				change("CREATE", set("f.example.com.", "A", 60, `"SetIdentifier":"b","Failover":"SECONDARY"`, "192.0.2.2")),
+			),
+			want: baseRRs,
+			check: func(t *testing.T, z *Zone) {
+				findSet(t, z, "f.example.com.", "A", "a")
+				findSet(t, z, "f.example.com.", "A", "b")
+			},
+		},
+		{
+			name: "failover pair of aliases evaluating target health",
+			batch: batch(
+				change("CREATE", alias("f.example.com.", "A", "Z1", "www.example.com.", true, `"SetIdentifier":"a","Failover":"PRIMARY"`)),
+				change("CREATE", alias("f.example.com.", "A", "Z2", "backup.example.net.", false, `"SetIdentifier":"b","Failover":"SECONDARY"`)),
+			),
+			want: baseRRs,
+		},
+		{
+			name:  "MultiValueAnswer false is no routing policy",
+			batch: batch(change("CREATE", set("m.example.com.", "A", 60, `"MultiValueAnswer":false`, "192.0.2.1"))),
+			want:  without(nil, "m.example.com. 60 IN A 192.0.2.1"),
+			check: func(t *testing.T, z *Zone) {
+				if rs := findSet(t, z, "m.example.com.", "A", ""); rs.MultiValueAnswer != nil {
+					t.Errorf("MultiValueAnswer stored: %v", *rs.MultiValueAnswer)
+				}
+			},
+		},
+		{
 			name: "alias to a record set in the same zone",
 			batch: batch(
 				change("CREATE", alias("example.com.", "A", "Z1", "www.example.com.", true, "")),
@@ -437,6 +467,30 @@ func TestPlanRefuses(t *testing.T) {
 			batch: batch(change("CREATE", set("x.example.com.", "A", 60, `"SetIdentifier":"a","GeoLocation":{"ContinentCode":"NA","SubdivisionCode":"WA"}`, "192.0.2.1"))),
 			kind:  "InvalidInput",
 			want:  "Invalid request: GeoLocation SubdivisionCode requires a CountryCode in Change with [Action=CREATE, Name=x.example.com., Type=A, SetIdentifier=a]",
+		},
+		{
+			name:  "CIDR collection id that is not a UUID",
+			batch: batch(change("CREATE", set("x.example.com.", "A", 60, `"SetIdentifier":"a","CidrRoutingConfig":{"CollectionId":"abc","LocationName":"office"}`, "192.0.2.1"))),
+			kind:  "InvalidInput",
+			want:  "Invalid XML ; cvc-length-valid: Value 'abc' with length = '3' is not facet-valid with respect to length '36' for type 'UUID'.",
+		},
+		{
+			name:  "geoproximity without a location",
+			batch: batch(change("CREATE", set("x.example.com.", "A", 60, `"SetIdentifier":"a","GeoProximityLocation":{"Bias":5}`, "192.0.2.1"))),
+			kind:  "InvalidInput",
+			want:  "Invalid request: Expected exactly one of [AWSRegion, LocalZoneGroup, or Coordinates], but found none in GeoProximityLocation in Change with [Action=CREATE, Name=x.example.com., Type=A, SetIdentifier=a]",
+		},
+		{
+			name:  "geoproximity bias out of range",
+			batch: batch(change("CREATE", set("x.example.com.", "A", 60, `"SetIdentifier":"a","GeoProximityLocation":{"AWSRegion":"us-east-1","Bias":100}`, "192.0.2.1"))),
+			kind:  "InvalidInput",
+			want:  "Invalid XML ; cvc-maxInclusive-valid: Value '100' is not facet-valid with respect to maxInclusive '99' for type 'Bias'.",
+		},
+		{
+			name:  "MultiValueAnswer false with a set identifier",
+			batch: batch(change("CREATE", set("x.example.com.", "A", 60, `"SetIdentifier":"a","MultiValueAnswer":false`, "192.0.2.1"))),
+			kind:  "InvalidInput",
+			want:  "Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, GeoProximityLocation, or CidrRoutingConfig], but found none in Change with [Action=CREATE, Name=x.example.com., Type=A, SetIdentifier=a]",
 		},
 		{
 			name:  "the first malformed change ends the request",

@@ -1,5 +1,6 @@
-// Package zone holds hosted zones and record sets in Route 53's shape: their validation, the
-// change-batch rules that modify them, and BIND master-file import and export. It does no I/O.
+// Package zone holds hosted zones and record sets in Route 53's shape, the change-batch rules
+// that validate and apply changes to them, and BIND master-file import and export, doing no I/O
+// beyond the readers and writers it is handed.
 package zone
 
 // Zone is a hosted zone: its identity and all of its record sets.

@@ -7,7 +7,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Default TTLs and SOA timers of a new zone, as Route 53 sets them.
+// TTLs of the apex SOA and NS record sets of a new zone, as Route 53 sets them.
 const (
 	DefaultSOATTL = 900
 	DefaultNSTTL  = 172800
@@ -16,6 +16,7 @@ const (
 // New returns a new zone with an apex SOA "NS1 HOSTMASTER 1 7200 900 1209600 86400" (TTL 900)
 // and an apex NS record set of nameservers (TTL 172800); hostmaster defaults to
 // "hostmaster."+name. The root zone is refused; single-label names such as "test." are not.
+// Names are read as CanonicalName reads them; the error is an *InvalidInputError.
 func New(id, name, callerReference, comment string, nameservers []string, hostmaster string) (Zone, error) {
 	if id == "" {
 		return Zone{}, &InvalidInputError{Message: "Invalid request: the hosted zone ID is empty"}
