@@ -137,7 +137,9 @@ func wantStatus(t testing.TB, r digResult, status string, aa bool) {
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binPath, "version").Output()
+	cmd := exec.Command(binPath, "version")
+	cmd.Env = binEnv()
+	out, err := cmd.Output()
 	if err != nil || strings.TrimSpace(string(out)) == "" {
 		t.Fatalf("failoverdns version: %v, output %q", err, out)
 	}
@@ -375,6 +377,7 @@ func TestInvalidChangeBatchesLeaveZoneUnchanged(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := srv.export(t, "example.test")
 			_, errOut, code := srv.change(t, "example.test", c.changes...)
+			t.Logf("exit %d, stderr:\n%s", code, errOut)
 			if code == 0 {
 				t.Errorf("change exited 0 for an invalid batch:\n%s", batchJSON(t, c.changes...))
 			}
@@ -419,6 +422,7 @@ func TestZoneImportBrokenFileNamesTheLine(t *testing.T) {
 	srv := startServer(t)
 	f := writeFile(t, "broken.test.zone", brokenZone)
 	_, errOut, code := srv.cli(t, "zone", "import", "broken.test", f)
+	t.Logf("import of the broken file: exit %d, stderr:\n%s", code, errOut)
 	if code == 0 {
 		t.Fatalf("import of a broken file exited 0")
 	}
@@ -456,6 +460,11 @@ func TestZoneExportRoundTrip(t *testing.T) {
 			if out, err := exec.Command(checkzone, name, f).CombinedOutput(); err != nil {
 				t.Errorf("named-checkzone %s on the export: %v\n%s\nexport:\n%s", name, err, out, exported)
 			}
+			// The export holds exactly the file's records.
+			if got, want := fileRRs(t, f, z.Name), fileRRs(t, z.Path, z.Name); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("export's records differ from the imported file's:\nexport:\n  %s\nfile:\n  %s",
+					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
 			// The file's SOA, serial included, is what is exported and served.
 			want := fileSOA(t, z.Path)
 			checkRRs(t, "served SOA", dig(t, a.dns, name, "SOA").answer, want.String())
@@ -472,6 +481,25 @@ func TestZoneExportRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fileRRs reads a master file's records as a sorted set in canonical text.
+func fileRRs(t testing.TB, path, origin string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, origin, path)
+	var rrs []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return canonicalSet(rrs)
 }
 
 // fileSOA reads the SOA record of a master file.
@@ -510,6 +538,7 @@ func serveMustFail(t testing.TB, dataDir string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, serveArgs(dataDir)...)
+	cmd.Env = binEnv()
 	var stderr bytes.Buffer
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -542,6 +571,7 @@ func TestSecondServeOnSameDataDirFails(t *testing.T) {
 	srv := startServer(t)
 	srv.mustCLI(t, "zone", "create", "example.test")
 	errOut := serveMustFail(t, srv.dataDir)
+	t.Logf("second serve's stderr:\n%s", errOut)
 	if !strings.Contains(errOut, "failoverdns: error:") || !strings.Contains(errOut, srv.dataDir) {
 		t.Errorf("second serve should say %q and name the data dir %s:\n%s", "failoverdns: error:", srv.dataDir, errOut)
 	}
@@ -555,6 +585,7 @@ func TestDataDirUnderAFileFails(t *testing.T) {
 	file := writeFile(t, "not-a-dir", "x")
 	dataDir := filepath.Join(file, "data")
 	errOut := serveMustFail(t, dataDir)
+	t.Logf("serve's stderr:\n%s", errOut)
 	if !strings.Contains(errOut, "failoverdns: error:") || !strings.Contains(errOut, file) {
 		t.Errorf("serve should say %q and name the path %s:\n%s", "failoverdns: error:", dataDir, errOut)
 	}

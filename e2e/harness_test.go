@@ -64,6 +64,12 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
+// binEnv is the environment of the processes of the binary under test. A -race build sleeps 1 s
+// at exit by default (GORACE atexit_sleep_ms); the CLI runs hundreds of times, so not here.
+func binEnv() []string {
+	return append(os.Environ(), "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+}
+
 // needTool returns the path of an external program a test drives. When it is missing the test
 // fails if CI is set (CI must run every test) and is skipped otherwise.
 func needTool(t testing.TB, name string) string {
@@ -146,6 +152,7 @@ func serveArgs(dataDir string) []string {
 
 func (s *server) start() error {
 	cmd := exec.Command(binPath, serveArgs(s.dataDir)...)
+	cmd.Env = binEnv()
 	cmd.Stdout = s.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
@@ -249,7 +256,7 @@ func (s *server) cliStdin(t testing.TB, stdin string, args ...string) (stdout, s
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = append(os.Environ(), "FAILOVERDNS_API="+s.api)
+	cmd.Env = append(binEnv(), "FAILOVERDNS_API="+s.api)
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
