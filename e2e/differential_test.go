@@ -280,3 +280,158 @@ func indent(s string) string {
 	}
 	return strings.ReplaceAll(s, "\n", "\n               ")
 }
+
+// oddQuery is a hand-made message that the defensive entry point must handle as NSD and Knot do.
+type oddQuery struct {
+	name  string
+	build func() *dns.Msg
+}
+
+// oddAlsoOK are further values a reply field may take, where NSD's and Knot's are not the only
+// right ones.
+var oddAlsoOK = map[string]map[string]string{
+	// NSD and Knot serve secondaries and refuse a NOTIFY from a stranger; failoverdns has no
+	// secondaries and may say it does not implement NOTIFY at all.
+	"opcode NOTIFY": {"rcode": "NOTIMP"},
+}
+
+func oddQueries() []oddQuery {
+	base := func() *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion("www.plain.test.", dns.TypeA)
+		m.RecursionDesired = false
+		return m
+	}
+	with := func(f func(m *dns.Msg)) func() *dns.Msg {
+		return func() *dns.Msg { m := base(); f(m); return m }
+	}
+	return []oddQuery{
+		{"no question", with(func(m *dns.Msg) { m.Question = nil })},
+		{"two questions", with(func(m *dns.Msg) {
+			m.Question = append(m.Question, dns.Question{Name: "plain.test.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET})
+		})},
+		{"a response (QR set)", with(func(m *dns.Msg) { m.Response = true })},
+		{"opcode IQUERY", with(func(m *dns.Msg) { m.Opcode = dns.OpcodeIQuery })},
+		{"opcode STATUS", with(func(m *dns.Msg) { m.Opcode = dns.OpcodeStatus })},
+		{"opcode NOTIFY", with(func(m *dns.Msg) {
+			m.Opcode = dns.OpcodeNotify
+			m.Question[0] = dns.Question{Name: "plain.test.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET}
+			m.Authoritative = true
+		})},
+		{"opcode UPDATE", with(func(m *dns.Msg) {
+			m.Opcode = dns.OpcodeUpdate
+			m.Question[0] = dns.Question{Name: "plain.test.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET}
+		})},
+		{"class CH version.bind", with(func(m *dns.Msg) {
+			m.Question[0] = dns.Question{Name: "version.bind.", Qtype: dns.TypeTXT, Qclass: dns.ClassCHAOS}
+		})},
+		{"class CH in a zone", with(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS })},
+		{"class ANY", with(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassANY })},
+		{"qtype AXFR over UDP", with(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeAXFR })},
+		{"qtype IXFR over UDP", with(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeIXFR })},
+		{"qtype OPT", with(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeOPT })},
+		{"two OPT records", with(func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.SetEdns0(1232, false) // SetEdns0 appends; a second one is a FORMERR (RFC 6891)
+			if len(m.Extra) != 2 {
+				m.Extra = append(m.Extra, dns.Copy(m.Extra[0]))
+			}
+		})},
+		{"EDNS with an unknown option", with(func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte("hi")})
+		})},
+		{"EDNS with a cookie", with(func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0123456789abcdef"})
+		})},
+		{"EDNS with NSID", with(func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+		})},
+		{"TC set in the query", with(func(m *dns.Msg) { m.Truncated = true })},
+		{"RD set", with(func(m *dns.Msg) { m.RecursionDesired = true })},
+		{"CD and AD set", with(func(m *dns.Msg) { m.CheckingDisabled, m.AuthenticatedData = true, true })},
+		{"an answer record in the query", with(func(m *dns.Msg) {
+			rr, _ := dns.NewRR("www.plain.test. 60 IN A 192.0.2.99")
+			m.Answer = append(m.Answer, rr)
+		})},
+	}
+}
+
+// TestDifferentialOddQueries sends unusual or malformed messages, over UDP and TCP, and compares
+// the replies (or their absence) as TestDifferential does.
+func TestDifferentialOddQueries(t *testing.T) {
+	var zones []zoneFile
+	for _, z := range diffZones(t) {
+		if z.Name == "plain.test." {
+			zones = append(zones, z)
+		}
+	}
+	nsd := startNSD(t, zones)
+	knot := startKnot(t, zones)
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "import", "plain.test", zones[0].Path)
+	waitSOA(t, srv.dns, "plain.test.")
+	for _, network := range []string{"udp", "tcp"} {
+		for _, oq := range oddQueries() {
+			t.Run(network+"/"+oq.name, func(t *testing.T) {
+				n, k, f := askRaw(nsd.addr, network, oq.build()), askRaw(knot.addr, network, oq.build()), askRaw(srv.dns, network, oq.build())
+				var bad []string
+				for _, field := range append([]string{"reply"}, fieldOrder...) {
+					nv, kv, fv := n[field], k[field], f[field]
+					if nv != kv {
+						t.Logf("nsd and knot disagree on %s (failoverdns may match either):\n  nsd:  %s\n  knot: %s", field, indent(nv), indent(kv))
+					}
+					also, hasAlso := oddAlsoOK[oq.name][field]
+					if fv != nv && fv != kv && (!hasAlso || fv != also) {
+						bad = append(bad, field)
+					}
+				}
+				if len(bad) > 0 {
+					var b strings.Builder
+					fmt.Fprintf(&b, "%s over %s: failoverdns differs from both NSD and Knot in: %s\n", oq.name, network, strings.Join(bad, ", "))
+					for _, field := range append([]string{"reply"}, fieldOrder...) {
+						fmt.Fprintf(&b, "%s:\n  nsd:         %s\n  knot:        %s\n  failoverdns: %s\n", field, indent(n[field]), indent(k[field]), indent(f[field]))
+					}
+					t.Error(b.String())
+				}
+			})
+		}
+	}
+	// The server is still well after all that.
+	waitSOA(t, srv.dns, "plain.test.")
+}
+
+// askRaw sends a message once and describes the reply as fields; "reply" is "none" when no reply
+// came within a second (or the connection was closed) and "ok" otherwise.
+func askRaw(addr, network string, m *dns.Msg) map[string]string {
+	r, _, err := exchange(addr, network, m, time.Second)
+	if err != nil {
+		if r == nil && strings.Contains(err.Error(), "unpack") {
+			return map[string]string{"reply": "unparseable: " + err.Error()}
+		}
+		return map[string]string{"reply": "none"}
+	}
+	out := map[string]string{"reply": "ok"}
+	opt := "none"
+	if r.IsEdns0() != nil {
+		opt = "present"
+	}
+	q := make([]string, len(r.Question))
+	for i, qq := range r.Question {
+		q[i] = qq.String()
+	}
+	out["rcode"] = dns.RcodeToString[r.Rcode]
+	if r.Rcode == dns.RcodeBadVers {
+		out["rcode"] = "BADVERS"
+	}
+	out["aa"] = fmt.Sprint(r.Authoritative)
+	out["tc"] = fmt.Sprint(r.Truncated)
+	out["opt"] = opt
+	out["question"] = strings.Join(q, "\n")
+	out["answer"] = strings.Join(canonicalSet(r.Answer), "\n")
+	out["authority"] = strings.Join(canonicalSet(r.Ns), "\n")
+	out["additional"] = strings.Join(canonicalSet(r.Extra), "\n")
+	return out
+}

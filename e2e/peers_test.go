@@ -162,8 +162,17 @@ func startPeer(t testing.TB, name string, zones []zoneFile, command func(dir str
 			})
 			return p
 		}
+		exited := false
+		select {
+		case <-p.done:
+			exited = true
+		default:
+		}
 		p.stop()
 		lastErr = fmt.Errorf("%w; log:\n%s%s", err, p.log, p.fileLog())
+		if !exited {
+			break // it runs but does not serve: a new port would not help
+		}
 		t.Logf("%s on port %d (attempt %d): %v", name, port, attempt, err)
 	}
 	t.Fatalf("cannot start %s: %v", name, lastErr)
