@@ -317,13 +317,15 @@ func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) 
 	return slices.Clip(extra), static
 }
 
-// additional returns the A and AAAA records of the targets of MX, SRV and NS records that zone z
-// holds, in record order, A before AAAA, as Knot does: data below a delegation counts, a target
+// additional returns the A and AAAA records of the targets of MX, SRV, NS, SVCB and HTTPS records
+// that zone z holds, in record order, A before AAAA, as Knot does: data below a delegation counts, a target
 // named twice is answered twice, CNAMEs are not followed, names in other zones are skipped.
 // (NSD orders all A records before all AAAA records, names each target once, and ignores data
 // below a delegation.)
 func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR {
-	if rrtype != dns.TypeMX && rrtype != dns.TypeSRV && rrtype != dns.TypeNS {
+	switch rrtype {
+	case dns.TypeMX, dns.TypeSRV, dns.TypeNS, dns.TypeSVCB, dns.TypeHTTPS:
+	default:
 		return nil
 	}
 	var (

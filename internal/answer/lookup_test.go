@@ -76,6 +76,11 @@ order              IN TXT  "first"
 order              IN MX   10 mail.example.com.
 order              IN AAAA 2001:db8::1
 hinfo              IN HINFO "cpu" "os"
+svc1               IN HTTPS 1 web.example.com. alpn="h2"
+svc2               IN HTTPS 1 . alpn="h2"
+svc2               IN A    192.0.2.222
+svc3               IN SVCB 0 mail.example.com.
+svc4               IN HTTPS 1 www.example.com. alpn="h2"
 c1                 IN CNAME c2.example.com.
 c2                 IN CNAME c3.example.com.
 c3                 IN CNAME c4.example.com.
@@ -300,6 +305,17 @@ func TestLookup(t *testing.T) {
 			answer: []string{"mxorg.example.com. 300 IN MX 10 www.example.org."}},
 		{name: "MX target that is a CNAME gets no addresses", qname: "mxcname.example.com.", qtype: dns.TypeMX,
 			answer: []string{"mxcname.example.com. 300 IN MX 10 www.example.com."}},
+
+		{name: "HTTPS target", qname: "svc1.example.com.", qtype: dns.TypeHTTPS,
+			answer: []string{`svc1.example.com. 300 IN HTTPS 1 web.example.com. alpn="h2"`},
+			extra:  []string{"web.example.com. 300 IN A 192.0.2.80"}},
+		{name: "HTTPS target '.' gets no addresses", qname: "svc2.example.com.", qtype: dns.TypeHTTPS,
+			answer: []string{`svc2.example.com. 300 IN HTTPS 1 . alpn="h2"`}},
+		{name: "SVCB alias-mode target", qname: "svc3.example.com.", qtype: dns.TypeSVCB,
+			answer: []string{"svc3.example.com. 300 IN SVCB 0 mail.example.com."},
+			extra:  []string{"mail.example.com. 300 IN A 192.0.2.25", "mail.example.com. 300 IN AAAA 2001:db8::25"}},
+		{name: "HTTPS target that is a CNAME gets no addresses", qname: "svc4.example.com.", qtype: dns.TypeHTTPS,
+			answer: []string{`svc4.example.com. 300 IN HTTPS 1 www.example.com. alpn="h2"`}},
 
 		// ANY (RFC 8482): one RRset, the lowest type, as Knot answers.
 		{name: "ANY at the apex", qname: "example.com.", qtype: dns.TypeANY,

@@ -138,7 +138,7 @@ func concat(a, b []dns.RR) []dns.RR {
 }
 
 // targetOf returns the lower-cased domain name an RR points at for additional-section processing
-// (MX, SRV and NS), or "" for other types.
+// (MX, SRV, NS, and SVCB and HTTPS with a target other than "."), or "" for other types.
 func targetOf(rr dns.RR) string {
 	switch r := rr.(type) {
 	case *dns.MX:
@@ -147,6 +147,14 @@ func targetOf(rr dns.RR) string {
 		return lower(r.Target)
 	case *dns.NS:
 		return lower(r.Ns)
+	case *dns.SVCB:
+		if r.Target != "." {
+			return lower(r.Target)
+		}
+	case *dns.HTTPS:
+		if r.Target != "." {
+			return lower(r.Target)
+		}
 	}
 	return ""
 }

@@ -247,13 +247,27 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 		r.w = newWorker(c)
 	}
 	w := r.w
+	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && !la.IP.IsUnspecified() {
+		// Bound to one address, replies leave from it: no packet info needed, no allocations.
+		for {
+			n, from, err := conn.ReadFromUDPAddrPort(w.in)
+			if err != nil {
+				return nil, nil, err
+			}
+			if resp := r.s.handle(w, w.in[:n], false); resp != nil {
+				_, _ = conn.WriteToUDPAddrPort(resp, from) // a failed send is the client's loss
+			}
+		}
+	}
+	// Bound to a wildcard address: miekg/dns's sessions carry the query's destination address
+	// so that the reply leaves from it.
 	for {
 		n, session, err := dns.ReadFromSessionUDP(conn, w.in)
 		if err != nil {
 			return nil, nil, err
 		}
 		if resp := r.s.handle(w, w.in[:n], false); resp != nil {
-			_, _ = dns.WriteToSessionUDP(conn, resp, session) // a failed send is the client's loss
+			_, _ = dns.WriteToSessionUDP(conn, resp, session)
 		}
 	}
 }

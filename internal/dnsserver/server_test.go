@@ -636,3 +636,19 @@ func TestShutdownClosesIdleTCP(t *testing.T) {
 		t.Error("still accepting TCP after Shutdown")
 	}
 }
+
+func TestServerWildcardAddress(t *testing.T) {
+	p := new(atomic.Pointer[answer.Snapshot])
+	p.Store(testSnapshot(t))
+	s := New(Config{Listen: "0.0.0.0:0", Sockets: 1}, p)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	_, port, _ := net.SplitHostPort(s.Addr())
+	// A connected UDP socket accepts only a reply from the address it sent to.
+	r, _ := exchange(t, net.JoinHostPort("127.0.0.1", port), "udp", query{name: "web.example.com.", qtype: dns.TypeA}.msg())
+	if len(r.Answer) != 1 {
+		t.Errorf("%v", r)
+	}
+}
