@@ -94,13 +94,15 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	}
 	select {
 	case <-ctx.Done():
-		d.log.Info("failoverdns stopping")
-		return nil
 	case err := <-served:
 		return fmt.Errorf("daemon: api: %w", err)
 	case err := <-published:
-		return err
+		if ctx.Err() == nil {
+			return err
+		}
 	}
+	d.log.Info("failoverdns stopping")
+	return nil
 }
 
 func (d *Daemon) shutdownDNS() {
@@ -169,6 +171,9 @@ func (d *Daemon) publish(ctx context.Context) error {
 			continue
 		}
 		d.swap(zones, rev)
+	}
+	if ctx.Err() == nil {
+		return errors.New("daemon: the store stopped sending change events")
 	}
 	return nil
 }
