@@ -599,3 +599,174 @@ func TestCLIWithoutServerFails(t *testing.T) {
 		t.Errorf("zone list with no server: exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+func TestTruncationFallsBackToTCP(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	var values, want []string
+	for i := 1; i <= 40; i++ {
+		values = append(values, fmt.Sprintf("192.0.2.%d", i))
+		want = append(want, fmt.Sprintf("many.example.test. 300 IN A 192.0.2.%d", i))
+	}
+	srv.mustChange(t, "example.test", rrset{"CREATE", "many.example.test.", "A", 300, values})
+
+	// Over UDP with a 512-byte buffer the reply is truncated ...
+	r := dig(t, srv.dns, "+ignore", "+bufsize=512", "many.example.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	if !r.flags["tc"] {
+		t.Errorf("a 40-address answer fits 512 bytes? no tc flag:\n%s", r.raw)
+	}
+	r = dig(t, srv.dns, "+ignore", "+noedns", "many.example.test", "A")
+	if !r.flags["tc"] {
+		t.Errorf("no tc flag without EDNS:\n%s", r.raw)
+	}
+	// ... dig then retries over TCP and gets it all ...
+	r = dig(t, srv.dns, "+bufsize=512", "many.example.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	if r.flags["tc"] || !strings.Contains(r.raw, "Truncated, retrying in TCP mode") {
+		t.Errorf("dig did not retry over TCP:\n%s", r.raw)
+	}
+	checkRRs(t, "answer after the TCP retry", r.answer, want...)
+	// ... and with a large enough buffer UDP carries it all.
+	r = dig(t, srv.dns, "+bufsize=1232", "many.example.test", "A")
+	if r.flags["tc"] {
+		t.Errorf("truncated at 1232 bytes:\n%s", r.raw)
+	}
+	checkRRs(t, "answer over UDP with a 1232-byte buffer", r.answer, want...)
+	checkRRs(t, "answer over TCP", dig(t, srv.dns, "+tcp", "many.example.test", "A").answer, want...)
+}
+
+// TestAnswersStayWholeDuringChanges queries a name without pause while change batches replace
+// its addresses: every reply must be a complete answer of one version, never an error, an empty
+// answer or a mix (the snapshot swap is atomic).
+func TestAnswersStayWholeDuringChanges(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	version := func(i int) []string {
+		return []string{fmt.Sprintf("192.0.2.%d", i), fmt.Sprintf("198.51.100.%d", i)}
+	}
+	srv.mustChange(t, "example.test", rrset{"CREATE", "flip.example.test.", "A", 60, version(0)})
+
+	const batches = 15
+	stop := make(chan struct{})
+	results := make(chan string, 4)
+	for w := range 4 {
+		go func() {
+			q := new(dns.Msg)
+			q.SetQuestion("flip.example.test.", dns.TypeA)
+			network := []string{"udp", "tcp"}[w%2]
+			n := 0
+			for ; n < 20000; n++ { // bounded, whatever happens
+				select {
+				case <-stop:
+					results <- fmt.Sprintf("ok %d", n)
+					return
+				default:
+				}
+				r, _, err := exchange(srv.dns, network, q.Copy(), 2*time.Second)
+				if err != nil {
+					results <- fmt.Sprintf("query %d over %s: %v", n, network, err)
+					return
+				}
+				if msg := wholeAnswer(r, batches); msg != "" {
+					results <- fmt.Sprintf("query %d over %s: %s:\n%s", n, network, msg, r)
+					return
+				}
+			}
+			results <- fmt.Sprintf("ok %d", n)
+		}()
+	}
+	for i := 1; i <= batches; i++ {
+		srv.mustChange(t, "example.test", rrset{"UPSERT", "flip.example.test.", "A", 60, version(i)})
+	}
+	close(stop)
+	total := 0
+	for range 4 {
+		res := <-results
+		var n int
+		if _, err := fmt.Sscanf(res, "ok %d", &n); err != nil {
+			t.Error(res)
+		}
+		total += n
+	}
+	t.Logf("%d queries during %d change batches", total, batches)
+	checkRRs(t, "final answer", dig(t, srv.dns, "flip.example.test", "A").answer,
+		fmt.Sprintf("flip.example.test. 60 IN A 192.0.2.%d", batches),
+		fmt.Sprintf("flip.example.test. 60 IN A 198.51.100.%d", batches))
+}
+
+// wholeAnswer says what is wrong with a reply for flip.example.test, or "" if it is one whole
+// version of its two addresses.
+func wholeAnswer(r *dns.Msg, versions int) string {
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+		return fmt.Sprintf("rcode %s, aa %v", dns.RcodeToString[r.Rcode], r.Authoritative)
+	}
+	if len(r.Answer) != 2 {
+		return fmt.Sprintf("%d answers, want 2", len(r.Answer))
+	}
+	var last []int
+	for _, rr := range r.Answer {
+		a, ok := rr.(*dns.A)
+		if !ok {
+			return "not an A record: " + rr.String()
+		}
+		last = append(last, int(a.A.To4()[3]))
+	}
+	if last[0] != last[1] || last[0] > versions {
+		return "addresses of different versions"
+	}
+	return ""
+}
+
+func TestZoneCommandsRefuseMistakes(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	before := srv.export(t, "example.test")
+
+	if _, errOut, code := srv.cli(t, "zone", "create", "example.test"); code == 0 || !strings.HasPrefix(errOut, "failoverdns: error:") {
+		t.Errorf("zone create of an existing zone: exit %d, stderr:\n%s", code, errOut)
+	}
+	// A file for another zone: its names are outside example.test.
+	plain, err := filepath.Abs(filepath.Join("testdata", "zones", "plain.test.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := srv.cli(t, "zone", "import", "example.test", plain); code == 0 || !strings.HasPrefix(errOut, "failoverdns: error:") {
+		t.Errorf("zone import of another zone's file: exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"change", "nosuch.test", "--change-batch", writeFile(t, "b.json", batchJSON(t, rrset{"CREATE", "www.nosuch.test.", "A", 300, []string{"192.0.2.1"}}))},
+		{"change", "example.test", "--change-batch", writeFile(t, "bad.json", `{"Changes": [`)},
+		{"change", "example.test", "--change-batch", filepath.Join(t.TempDir(), "missing.json")},
+		{"zone", "export", "nosuch.test"},
+		{"zone", "delete", "nosuch.test"},
+		{"records", "nosuch.test"},
+	} {
+		if _, errOut, code := srv.cli(t, args...); code == 0 || !strings.HasPrefix(errOut, "failoverdns: error:") {
+			t.Errorf("failoverdns %s: exit %d, stderr:\n%s", strings.Join(args, " "), code, errOut)
+		}
+	}
+	if after := srv.export(t, "example.test"); after != before {
+		t.Errorf("refused commands changed the zone:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func TestDeletedZoneStaysDeletedAfterRestart(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "keep.test")
+	srv.mustCLI(t, "zone", "create", "drop.test")
+	srv.mustChange(t, "keep.test", rrset{"CREATE", "www.keep.test.", "AAAA", 120, []string{"2001:db8::1"}})
+	srv.mustCLI(t, "zone", "delete", "drop.test")
+	srv.restart(t)
+	wantStatus(t, dig(t, srv.dns, "drop.test", "SOA"), "REFUSED", false)
+	checkRRs(t, "www AAAA after restart", dig(t, srv.dns, "+tcp", "www.keep.test", "AAAA").answer,
+		"www.keep.test. 120 IN AAAA 2001:db8::1")
+	recs := srv.mustCLI(t, "records", "keep.test")
+	if !strings.Contains(recs, "www.keep.test") || !strings.Contains(recs, "2001:db8::1") {
+		t.Errorf("records keep.test does not list www:\n%s", recs)
+	}
+}
