@@ -134,12 +134,13 @@ func (d *Daemon) publish(ctx context.Context) error {
 		return err
 	}
 	d.swap(zones, rev)
+	failed := false // a reload failed: the next event reloads everything
 	for ev := range events {
 		if ev.Revision <= rev && !ev.Reset {
 			continue
 		}
 		rev = ev.Revision
-		all, ids := ev.Reset, service.ZoneIDs(ev.Keys)
+		all, ids := ev.Reset || failed, service.ZoneIDs(ev.Keys)
 		// Coalesce whatever else is already queued into one rebuild.
 	drain:
 		for {
@@ -168,8 +169,10 @@ func (d *Daemon) publish(ctx context.Context) error {
 				return nil
 			}
 			d.log.Error("reloading zones failed; still serving the previous data", "err", err)
+			failed = true
 			continue
 		}
+		failed = false
 		d.swap(zones, rev)
 	}
 	if ctx.Err() == nil {
