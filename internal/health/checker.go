@@ -85,8 +85,8 @@ type Checker struct {
 // entry is the scheduling state of one check.
 type entry struct {
 	id     string
-	cfg    Config
-	gen    uint64 // bumped when the probe itself changes; results of older generations are dropped
+	cfg    *Config // immutable; replaced by Set
+	gen    uint64  // bumped when the probe itself changes; results of older generations are dropped
 	ctx    context.Context
 	cancel context.CancelFunc
 	base   time.Time // the grid time of the next run
@@ -133,19 +133,20 @@ func (c *Checker) Set(id string, cfg Config) error {
 		return err
 	}
 	c.enqueue(trs)
-	cfg = c.tracker.checks[id].cfg // the Tracker's private copy, never mutated
+	cp := new(Config)
+	*cp = c.tracker.checks[id].cfg // shares the Tracker's private slices and maps, never mutated
 
 	e, ok := c.entries[id]
 	if !ok {
-		e = &entry{id: id, cfg: cfg, index: -1}
+		e = &entry{id: id, cfg: cp, index: -1}
 		c.entries[id] = e
 		c.newGen(e)
 		c.reschedule(e, now)
 		return nil
 	}
 	old := e.cfg
-	e.cfg = cfg
-	if probeChanged(&old, &cfg) {
+	e.cfg = cp
+	if probeChanged(old, cp) {
 		c.newGen(e)
 	}
 	if old.Interval() != cfg.Interval() || old.probed() != cfg.probed() {
@@ -354,7 +355,7 @@ type job struct {
 	e    *entry
 	gen  uint64
 	ctx  context.Context
-	cfg  Config
+	cfg  *Config
 	due  time.Time // when the run was due
 	next time.Time // when the check's next run is due
 }
@@ -364,7 +365,7 @@ func (c *Checker) run(j job, wg *sync.WaitGroup) {
 	start := time.Now()
 	c.lag.record(start.Sub(j.due))
 	ctx, cancel := context.WithDeadline(j.ctx, probeDeadline(start, j.next, j.cfg.Interval(), j.cfg.ProbeTimeout()))
-	obs := c.probe(ctx, j.cfg)
+	obs := c.probe(ctx, *j.cfg)
 	cancel()
 	<-c.sem
 	c.probes.Add(1)

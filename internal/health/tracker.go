@@ -203,6 +203,9 @@ func (t *Tracker) Observe(id string, obs Observation, now time.Time) []Transitio
 	if !ok || !c.cfg.probed() {
 		return nil
 	}
+	if c.hist == nil {
+		c.hist = make([]Observation, 0, t.history)
+	}
 	if len(c.hist) < t.history {
 		c.hist = append(c.hist, obs)
 	} else {
