@@ -146,15 +146,14 @@ var subGlue = []string{
 }
 
 type lookupCase struct {
-	name          string
-	qname         string
-	qtype         uint16
-	rcode         int
-	notAuth       bool
-	answer        []string
-	ns            []string
-	extra         []string
-	answerAnyCase bool // compare the answer as a set (routing picks)
+	name    string
+	qname   string
+	qtype   uint16
+	rcode   int
+	notAuth bool
+	answer  []string
+	ns      []string
+	extra   []string
 }
 
 func TestLookup(t *testing.T) {

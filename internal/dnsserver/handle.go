@@ -150,8 +150,8 @@ func (w *worker) errorReply(dh dns.Header, req []byte, rcode int) []byte {
 	if w.req.qEnd == 0 {
 		return w.headerReply(dh, rcode)
 	}
-	b := w.headerReply(dh, rcode)
-	b = w.out[2 : 2+w.req.qEnd]
+	w.headerReply(dh, rcode)
+	b := w.out[2 : 2+w.req.qEnd]
 	copy(b[headerLen:], req[headerLen:w.req.qEnd])
 	binary.BigEndian.PutUint16(b[4:], 1)
 	return b

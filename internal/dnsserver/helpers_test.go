@@ -44,20 +44,6 @@ func zoneText(t testing.TB, origin, text string) zone.Zone {
 	return z
 }
 
-// snapshot builds a snapshot of zones given as origin, text pairs.
-func snapshot(t testing.TB, zones ...string) *answer.Snapshot {
-	t.Helper()
-	var list []zone.Zone
-	for i := 0; i < len(zones); i += 2 {
-		list = append(list, zoneText(t, zones[i], zones[i+1]))
-	}
-	s, err := answer.Build(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // startServer serves snap on 127.0.0.1:0 until the test ends.
 func startServer(t testing.TB, snap *answer.Snapshot, sockets int) (*Server, *atomic.Pointer[answer.Snapshot]) {
 	t.Helper()

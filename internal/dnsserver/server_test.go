@@ -652,3 +652,34 @@ func TestServerWildcardAddress(t *testing.T) {
 		t.Errorf("%v", r)
 	}
 }
+
+// recorder is a dns.ResponseWriter that keeps what is written.
+type recorder struct {
+	dns.ResponseWriter // nil: only the methods below are called
+	got                []byte
+}
+
+func (r *recorder) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 53} }
+func (r *recorder) Close() error         { return nil }
+func (r *recorder) Write(b []byte) (int, error) {
+	r.got = append([]byte(nil), b...)
+	return len(b), nil
+}
+
+func TestServeDNSAnswersThroughHandle(t *testing.T) {
+	p := new(atomic.Pointer[answer.Snapshot])
+	p.Store(testSnapshot(t))
+	s := New(Config{}, p)
+	q := query{name: "WeB.example.com.", qtype: dns.TypeA}
+	rec := &recorder{}
+	m := q.msg()
+	s.ServeDNS(rec, m)
+	r := new(dns.Msg)
+	if err := r.Unpack(rec.got); err != nil {
+		t.Fatal(err)
+	}
+	if r.Id != m.Id {
+		t.Errorf("id %d, want %d", r.Id, m.Id)
+	}
+	checkReply(t, q, want{flags: flagsAA, answer: []string{"WeB.example.com. 300 IN A 192.0.2.80"}}, r)
+}
