@@ -3,8 +3,11 @@ package health
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -51,6 +54,12 @@ func (s *script) count(id string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.times[id])
+}
+
+func (s *script) canceled(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctxErr[id]
 }
 
 func (s *script) probeTimes(id string) []time.Time {
@@ -190,7 +199,7 @@ func TestCheckerForceExpires(t *testing.T) {
 		if h, _ := c.Healthy("a"); h {
 			t.Fatal("forced unhealthy, but healthy")
 		}
-		time.Sleep(until.Sub(time.Now()) - time.Millisecond)
+		time.Sleep(time.Until(until) - time.Millisecond)
 		synctest.Wait()
 		if h, _ := c.Healthy("a"); h {
 			t.Fatal("the force ended early")
@@ -339,8 +348,8 @@ func TestCheckerAddUpdateRemove(t *testing.T) {
 		if _, found := c.Healthy("a"); found {
 			t.Fatal("a removed check is still known")
 		}
-		if s.ctxErr["slow"] != 1 || len(rec.all()) != 0 || c.Stats().InFlight != 0 {
-			t.Fatalf("removing a check with a probe in flight: canceled %d, transitions %+v", s.ctxErr["slow"], rec.all())
+		if s.canceled("slow") != 1 || len(rec.all()) != 0 || c.Stats().InFlight != 0 {
+			t.Fatalf("removing a check with a probe in flight: canceled %d, transitions %+v", s.canceled("slow"), rec.all())
 		}
 		if ids := c.IDs(); len(ids) != 0 {
 			t.Fatalf("IDs = %v", ids)
@@ -362,8 +371,8 @@ func TestCheckerProbeChangeCancels(t *testing.T) {
 		}
 		mustCheckerSet(t, c, "x", scripted("new", 10, func(c *Config) { c.FailureThreshold = 1 }))
 		synctest.Wait()
-		if s.ctxErr["old"] != 1 || len(rec.all()) != 0 {
-			t.Fatalf("old probe canceled %d times, transitions %+v", s.ctxErr["old"], rec.all())
+		if s.canceled("old") != 1 || len(rec.all()) != 0 {
+			t.Fatalf("old probe canceled %d times, transitions %+v", s.canceled("old"), rec.all())
 		}
 		// Inverting does not change the probe: nothing is canceled, the state flips at once.
 		mustCheckerSet(t, c, "x", scripted("new", 10, func(c *Config) { c.FailureThreshold = 1; c.Inverted = true }))
@@ -475,5 +484,43 @@ func TestLagHistogram(t *testing.T) {
 	s := h.snapshot()
 	if s.Total() != 100 || s.Quantile(0.5) != 50*time.Microsecond || s.Quantile(0.99) != 5*time.Millisecond || s.Quantile(1) != 7*time.Second {
 		t.Fatalf("histogram %v: p50 %v p99 %v p100 %v", s, s.Quantile(0.5), s.Quantile(0.99), s.Quantile(1))
+	}
+}
+
+// The Checker with its default Prober follows a real server down and up (real time, ~1 s).
+func TestCheckerRealServer(t *testing.T) {
+	var down atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	ip, port := target(t, srv.URL)
+	trs := make(chan Transition, 10)
+	c := NewChecker(Options{OnTransition: func(tr Transition) { trs <- tr }})
+	err := c.Set("web", Config{Type: TypeHTTP, IPAddress: ip, Port: port, RequestInterval: 0.1, FailureThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, c)
+
+	for _, want := range []bool{false, true} {
+		down.Store(!want)
+		select {
+		case tr := <-trs:
+			if tr.To != want || tr.Cause != CauseProbe {
+				t.Fatalf("transition %+v, want to %v", tr, want)
+			}
+			if !want && tr.Reason != "2 consecutive failures: Failure: HTTP Status Code 503, Service Unavailable" {
+				t.Errorf("reason %q", tr.Reason)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no transition to %v within 5 s", want)
+		}
+	}
+	st, _ := c.Status("web")
+	if len(st.Observations) < 4 || !st.Healthy {
+		t.Errorf("status = %+v", st)
 	}
 }
