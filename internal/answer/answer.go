@@ -151,6 +151,7 @@ func (s *Snapshot) zoneFor(name string, l *labels) (*zoneData, int) {
 func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *labels) step {
 	var seen [maxCNAMEs]string
 	seen[0] = qname
+	owned := false // res.Answer is ours to append to, not the snapshot's
 	for n := 1; st.next != "" && n < maxCNAMEs; n++ {
 		target := st.next
 		for _, o := range seen[:n] {
@@ -169,7 +170,11 @@ func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *la
 		st = s.resolve(z, target, l, zi, qtype)
 		switch st.kind {
 		case kindAnswer:
-			res.Answer = concat(res.Answer, st.rrs)
+			if !owned {
+				res.Answer = append(make([]dns.RR, 0, len(res.Answer)+len(st.rrs)+2), res.Answer...)
+				owned = true
+			}
+			res.Answer = append(res.Answer, st.rrs...)
 		case kindNXDomain:
 			res.Rcode, res.Ns = dns.RcodeNameError, z.negSOA
 		case kindNoData:

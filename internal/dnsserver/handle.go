@@ -26,7 +26,7 @@ type worker struct {
 func newWorker(c *counters) *worker {
 	return &worker{
 		in:   make([]byte, maxMsgLen),
-		name: make([]byte, 0, 4*maxName+1),
+		name: make([]byte, 0, 5*maxName), // every octet escaped as \DDD, plus the dots
 		out:  make([]byte, 2+maxMsgLen),
 		comp: make(map[string]int, 32),
 		c:    c,
