@@ -100,9 +100,9 @@ func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
 	}
 	if st.kind == kindAnswer && st.next == "" {
 		res.Extra = s.additional(st.z, st.rrs, st.rrtype)
-		if st.z != z {
+		if g := st.z.top.get(dns.TypeNS); g != nil && st.z != z {
 			// The chase ended in another zone: like NSD, name that zone's servers too.
-			ns := s.records(st.z.top.get(dns.TypeNS), 0)
+			ns := s.records(g, 0)
 			res.Ns = ns
 			res.Extra = appendNew(res.Extra, s.additional(st.z, ns, dns.TypeNS))
 		}

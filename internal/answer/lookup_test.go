@@ -463,3 +463,36 @@ func TestBuildWildcardName(t *testing.T) {
 	}
 	checkSection(t, "answer", s.Lookup("any.example.org.", dns.TypeA).Answer, "any.example.org. 60 IN A 192.0.2.9")
 }
+
+// TestLookupOddZones looks names up in zones Route 53 would not accept but Build does; nothing
+// may panic.
+func TestLookupOddZones(t *testing.T) {
+	s, err := Build([]zone.Zone{
+		zoneText(t, "soaonly.test.", "$ORIGIN soaonly.test.\n@ 60 IN SOA ns. h. 1 2 3 4 5\n"),
+		zoneText(t, "odd.test.", `
+$ORIGIN odd.test.
+@        60 IN SOA   ns. h. 1 2 3 4 5
+@        60 IN CNAME elsewhere.test.
+*        60 IN NS    ns.elsewhere.test.
+a.*      60 IN A     192.0.2.1
+both     60 IN CNAME odd.test.
+both     60 IN A     192.0.2.2
+x.y.z    60 IN MX    10 .
+dn       60 IN DNAME elsewhere.test.
+`),
+		zoneText(t, "to.soaonly.test.", "$ORIGIN to.soaonly.test.\n@ 60 IN SOA ns. h. 1 2 3 4 5\nc 60 IN CNAME x.soaonly.test.\nd 60 IN CNAME soaonly.test.\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"soaonly.test.", "x.soaonly.test.", "odd.test.", "q.odd.test.", "a.*.odd.test.", "b.a.q.odd.test.",
+		"both.odd.test.", "z.odd.test.", "x.y.z.odd.test.", "dn.odd.test.", "x.dn.odd.test.", "c.to.soaonly.test.", "d.to.soaonly.test."}
+	for _, n := range names {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeNS, dns.TypeMX, dns.TypeSOA, dns.TypeDS, dns.TypeANY, dns.TypeCNAME, dns.TypeRRSIG} {
+			r := s.Lookup(n, qt)
+			if r.Rcode == dns.RcodeRefused {
+				t.Errorf("%s %s: REFUSED", n, dns.TypeToString[qt])
+			}
+		}
+	}
+}
