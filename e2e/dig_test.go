@@ -770,3 +770,36 @@ func TestDeletedZoneStaysDeletedAfterRestart(t *testing.T) {
 		t.Errorf("records keep.test does not list www:\n%s", recs)
 	}
 }
+
+// TestZoneImportErrorLinesAfterMultilineRecords breaks one record at a time in a file that has
+// records over several lines (parentheses) before it: the error must name the record's line.
+func TestZoneImportErrorLinesAfterMultilineRecords(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	good, err := os.ReadFile(filepath.Join("testdata", "zones", "syntax.test.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		old, new string
+		line     int
+	}{
+		{"AAAA 2001:db8::53 ", "AAAA 2001:db8::5g3", 14},
+		{"192.0.2.90 ", "192.0.2.900", 20},
+		{"Upper.Case  IN  CNAME www", "Upper.Case  IN  CNAME www..", 25},
+		{`quoted      IN  TXT "a;b" "c\"d"`, `quoted      IN  TXT "a;b" "c\"d`, 26},
+	} {
+		t.Run(fmt.Sprintf("line %d", c.line), func(t *testing.T) {
+			if !bytes.Contains(good, []byte(c.old)) {
+				t.Fatalf("testdata changed: %q not found", c.old)
+			}
+			f := writeFile(t, "syntax.test.zone", string(bytes.Replace(good, []byte(c.old), []byte(c.new), 1)))
+			_, errOut, code := srv.cli(t, "zone", "import", "syntax.test", f)
+			t.Logf("exit %d, stderr:\n%s", code, errOut)
+			want := regexp.MustCompile(fmt.Sprintf(`(?i)line\W{0,3}%d\b`, c.line))
+			if code == 0 || !strings.HasPrefix(errOut, "failoverdns: error:") || !want.MatchString(errOut) {
+				t.Errorf("import should fail and name line %d", c.line)
+			}
+		})
+	}
+}
