@@ -803,3 +803,61 @@ func TestZoneImportErrorLinesAfterMultilineRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestTCPPipelinedQueries sends several queries on one TCP connection before reading any reply,
+// as resolvers do (RFC 7766): every one must be answered, on the same connection.
+func TestTCPPipelinedQueries(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	srv.mustChange(t, "example.test", rrset{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.1"}})
+	co, err := dns.DialTimeout("tcp", srv.dns, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
+	co.SetDeadline(time.Now().Add(10 * time.Second))
+	names := []string{"www.example.test.", "example.test.", "nope.example.test.", "www.example.test."}
+	types := []uint16{dns.TypeA, dns.TypeSOA, dns.TypeA, dns.TypeAAAA}
+	want := map[uint16]string{}
+	for i := range names {
+		q := new(dns.Msg)
+		q.SetQuestion(names[i], types[i])
+		q.Id = uint16(1000 + i)
+		want[q.Id] = q.Question[0].String()
+		if err := co.WriteMsg(q); err != nil {
+			t.Fatalf("write query %d: %v", i, err)
+		}
+	}
+	for range names {
+		r, err := co.ReadMsg()
+		if err != nil {
+			t.Fatalf("read reply: %v (still waiting for %d replies)", err, len(want))
+		}
+		q, ok := want[r.Id]
+		if !ok || len(r.Question) != 1 || r.Question[0].String() != q {
+			t.Fatalf("unexpected reply:\n%s", r)
+		}
+		delete(want, r.Id)
+		if !r.Authoritative {
+			t.Errorf("reply to %s is not authoritative", q)
+		}
+	}
+}
+
+// TestAcknowledgedChangesSurviveSIGKILL: a change the CLI reported as applied is still there after
+// the server is killed without warning and started again.
+func TestAcknowledgedChangesSurviveSIGKILL(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "zone", "create", "example.test")
+	srv.mustChange(t, "example.test", rrset{"CREATE", "www.example.test.", "A", 300, []string{"192.0.2.1"}})
+	srv.mustChange(t, "example.test", rrset{"UPSERT", "www.example.test.", "A", 300, []string{"192.0.2.2"}})
+	before := srv.export(t, "example.test")
+	srv.crash(t)
+	if after := srv.export(t, "example.test"); after != before {
+		t.Errorf("export changed across SIGKILL and start:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	checkRRs(t, "www A after SIGKILL", dig(t, srv.dns, "www.example.test", "A").answer,
+		"www.example.test. 300 IN A 192.0.2.2")
+}

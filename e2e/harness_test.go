@@ -235,6 +235,18 @@ func (s *server) checkLog(t testing.TB) {
 	}
 }
 
+// crash kills the server with SIGKILL, as a power cut or the OOM killer would, and starts it again
+// on the same data dir.
+func (s *server) crash(t testing.TB) {
+	t.Helper()
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+	if err := s.start(); err != nil {
+		t.Fatalf("start after SIGKILL: %v", err)
+	}
+}
+
 // restart stops the server with SIGTERM and starts it again on the same data dir (on new ports).
 func (s *server) restart(t testing.TB) {
 	t.Helper()
