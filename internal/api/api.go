@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/zones/{zone}/file", s.exportZone)
 	m.HandleFunc("PUT /v1/zones/{zone}/file", s.importZone)
 	m.HandleFunc("GET /v1/changes/{id}", s.getChange)
+	s.healthRoutes()
 	m.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &service.Error{Code: "NotFound", Message: fmt.Sprintf("no API operation %s %s; see docs/api.md", r.Method, r.URL.Path)})
 	})
@@ -230,7 +231,7 @@ func (s *Server) importZone(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &service.Error{Code: service.CodeInvalidInput, Message: fmt.Sprintf("the zone file is larger than %d bytes", maxZoneFile)})
 			return
 		}
-		s.fail(w, r, &service.Error{Code: service.CodeInvalidInput, Message: "zone file: " + err.Error()})
+		s.fail(w, r, &service.Error{Code: service.CodeInvalidInput, Message: err.Error()})
 		return
 	}
 	ci, err := s.svc.ImportZone(r.Context(), hz.Id, sets, "import "+hz.Name)
@@ -295,9 +296,10 @@ type ErrorBody struct {
 // Status returns the HTTP status of a service error code, as Route 53 uses them.
 func Status(code string) int {
 	switch code {
-	case service.CodeNoSuchHostedZone, service.CodeNoSuchChange, "NotFound":
+	case service.CodeNoSuchHostedZone, service.CodeNoSuchChange, service.CodeNoSuchHealthCheck, "NotFound":
 		return http.StatusNotFound
-	case service.CodeHostedZoneAlreadyExists, service.CodeConflictingDomainExists:
+	case service.CodeHostedZoneAlreadyExists, service.CodeConflictingDomainExists,
+		service.CodeHealthCheckAlreadyExists, service.CodeHealthCheckVersionMismatch:
 		return http.StatusConflict
 	case service.CodeInternal:
 		return http.StatusInternalServerError

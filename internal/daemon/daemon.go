@@ -21,7 +21,6 @@ import (
 	"github.com/failoverdns/failoverdns/internal/service"
 	"github.com/failoverdns/failoverdns/internal/store"
 	"github.com/failoverdns/failoverdns/internal/store/bolt"
-	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
 // DBFile is the name of the embedded database inside the data directory.
@@ -64,12 +63,14 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 		return err
 	}
 	defer d.st.Close()
-	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster})
+	pub := newPublisher(d)
+	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster, Monitor: pub.checker})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	published := make(chan error, 1)
-	go func() { published <- d.publish(ctx) }()
+	go func() { published <- pub.run(ctx) }()
+	defer func() { cancel(); <-published }()
 
 	d.dns = dnsserver.New(dnsserver.Config{Listen: d.cfg.DNSListen, Sockets: d.cfg.DNSSockets, Logger: d.log}, &d.snap)
 	if err := d.dns.Start(); err != nil {
@@ -81,7 +82,9 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	if err != nil {
 		return fmt.Errorf("daemon: api listen %s: %w", d.cfg.APIListen, err)
 	}
-	d.http = &http.Server{Handler: api.New(d.svc, d.log), ReadHeaderTimeout: 10 * time.Second}
+	d.http = &http.Server{Handler: api.New(d.svc, d.log), ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the daemon, so that followers of /v1/events do not hold up shutdown.
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)
 	go func() { served <- d.http.Serve(d.ln) }()
 	defer d.shutdownHTTP()
@@ -119,93 +122,4 @@ func (d *Daemon) shutdownHTTP() {
 	if err := d.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		d.log.Warn("api shutdown", "err", err)
 	}
-}
-
-// publish keeps the DNS snapshot equal to the store: it loads every zone, then on each change
-// event reloads the zones the event touched, builds a new snapshot and swaps it in.
-func (d *Daemon) publish(ctx context.Context) error {
-	events := d.st.Watch(ctx) // before the first read, so no commit falls between the two
-	rev, err := d.st.Revision(ctx)
-	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
-	}
-	zones := map[string]zone.Zone{}
-	if err := d.reload(ctx, zones, nil); err != nil {
-		return err
-	}
-	d.swap(zones, rev)
-	failed := false // a reload failed: the next event reloads everything
-	for ev := range events {
-		if ev.Revision <= rev && !ev.Reset {
-			continue
-		}
-		rev = ev.Revision
-		all, ids := ev.Reset || failed, service.ZoneIDs(ev.Keys)
-		// Coalesce whatever else is already queued into one rebuild.
-	drain:
-		for {
-			select {
-			case more, ok := <-events:
-				if !ok {
-					break drain
-				}
-				rev = max(rev, more.Revision)
-				all = all || more.Reset
-				ids = append(ids, service.ZoneIDs(more.Keys)...)
-			default:
-				break drain
-			}
-		}
-		if !all && len(ids) == 0 {
-			d.svc.SetServed(rev)
-			continue
-		}
-		if all {
-			ids = nil
-			clear(zones)
-		}
-		if err := d.reload(ctx, zones, ids); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			d.log.Error("reloading zones failed; still serving the previous data", "err", err)
-			failed = true
-			continue
-		}
-		failed = false
-		d.swap(zones, rev)
-	}
-	if ctx.Err() == nil {
-		return errors.New("daemon: the store stopped sending change events")
-	}
-	return nil
-}
-
-// reload rereads the zones with the given ids (all zones when ids is nil) into zones.
-func (d *Daemon) reload(ctx context.Context, zones map[string]zone.Zone, ids []string) error {
-	loaded, err := d.svc.Zones(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		delete(zones, id)
-	}
-	for _, z := range loaded {
-		zones[z.ID] = z
-	}
-	return nil
-}
-
-func (d *Daemon) swap(zones map[string]zone.Zone, rev uint64) {
-	list := make([]zone.Zone, 0, len(zones))
-	for _, z := range zones {
-		list = append(list, z)
-	}
-	snap, err := answer.Build(list)
-	if err != nil {
-		d.log.Error("building the DNS snapshot failed; still serving the previous data", "revision", rev, "err", err)
-		return
-	}
-	d.snap.Store(snap)
-	d.svc.SetServed(rev)
 }

@@ -9,15 +9,19 @@ import (
 
 // Error codes, named as Route 53 names them; the API layers map them to HTTP statuses.
 const (
-	CodeInvalidInput            = "InvalidInput"
-	CodeInvalidChangeBatch      = "InvalidChangeBatch"
-	CodeInvalidDomainName       = "InvalidDomainName"
-	CodeNoSuchHostedZone        = "NoSuchHostedZone"
-	CodeNoSuchChange            = "NoSuchChange"
-	CodeHostedZoneAlreadyExists = "HostedZoneAlreadyExists"
-	CodeConflictingDomainExists = "ConflictingDomainExists"
-	CodeHostedZoneNotEmpty      = "HostedZoneNotEmpty"
-	CodeInternal                = "InternalFailure"
+	CodeInvalidInput               = "InvalidInput"
+	CodeInvalidChangeBatch         = "InvalidChangeBatch"
+	CodeInvalidDomainName          = "InvalidDomainName"
+	CodeNoSuchHostedZone           = "NoSuchHostedZone"
+	CodeNoSuchChange               = "NoSuchChange"
+	CodeHostedZoneAlreadyExists    = "HostedZoneAlreadyExists"
+	CodeConflictingDomainExists    = "ConflictingDomainExists"
+	CodeHostedZoneNotEmpty         = "HostedZoneNotEmpty"
+	CodeNoSuchHealthCheck          = "NoSuchHealthCheck"
+	CodeHealthCheckAlreadyExists   = "HealthCheckAlreadyExists"
+	CodeHealthCheckVersionMismatch = "HealthCheckVersionMismatch"
+	CodeHealthCheckInUse           = "HealthCheckInUse"
+	CodeInternal                   = "InternalFailure"
 )
 
 // Error is a failure a client caused and can act on: a Route 53 error code and a message.

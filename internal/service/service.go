@@ -26,6 +26,8 @@ type Options struct {
 	// SyncWait bounds how long a change waits to be served before it is reported PENDING;
 	// zero means 2 s.
 	SyncWait time.Duration
+	// Monitor reports live health check states; nil until the daemon runs checks.
+	Monitor Monitor
 }
 
 // Service is failoverdns's operations over a Store. It is safe for concurrent use.
@@ -34,6 +36,7 @@ type Service struct {
 	opts   Options
 	mu     sync.Mutex // serialises writers, so a batch is planned against the state it commits to
 	served revWaiter
+	events revWaiter // the newest event's Seq
 }
 
 // New returns a Service over st.
@@ -44,7 +47,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.SyncWait == 0 {
 		opts.SyncWait = 2 * time.Second
 	}
-	return &Service{st: st, opts: opts, served: revWaiter{ch: make(chan struct{})}}
+	return &Service{st: st, opts: opts, served: revWaiter{ch: make(chan struct{})}, events: revWaiter{ch: make(chan struct{})}}
 }
 
 // HostedZone is a zone's description as Route 53 returns it.
@@ -321,6 +324,9 @@ func (s *Service) commit(ctx context.Context, z zone.Zone, before int, diff zone
 		if m.Count != int64(before) {
 			return fmt.Errorf("service: zone %s changed while the batch was planned; try again", z.Name)
 		}
+		if err := checkRecordChecks(tx, diff.Put); err != nil {
+			return err
+		}
 		for _, k := range diff.Delete {
 			if err := tx.Delete(recordKey(z.ID, k)); err != nil {
 				return err
@@ -390,14 +396,32 @@ const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // newID returns prefix followed by n random upper-case letters and digits, like Route 53's ids.
 func newID(prefix string, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on Linux
-	}
+	b := randomBytes(n)
 	for i := range b {
 		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
 	}
 	return prefix + string(b)
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return b
+}
+
+// waitServed waits, up to SyncWait, until DNS answers from the current state, so that a caller
+// who changed health checks sees the effect when the call returns. It never fails the call.
+func (s *Service) waitServed(ctx context.Context) error {
+	rev, err := s.st.Revision(ctx)
+	if err != nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.opts.SyncWait)
+	defer cancel()
+	s.served.wait(wctx, rev)
+	return nil
 }
 
 // revWaiter lets callers wait until a revision has been served.
