@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// backend is a real HTTP server on a loopback address that can be stopped and started again on
+// the same address, as the primary of a warm standby is.
+type backend struct {
+	t    *testing.T
+	addr string
+	srv  *http.Server
+}
+
+func startBackend(t *testing.T, ip string) *backend {
+	t.Helper()
+	b := &backend{t: t, addr: ip + ":0"}
+	b.start()
+	t.Cleanup(b.stop)
+	return b
+}
+
+func (b *backend) start() {
+	b.t.Helper()
+	ln, err := net.Listen("tcp", b.addr)
+	if err != nil {
+		b.t.Fatalf("backend listen %s: %v", b.addr, err)
+	}
+	b.addr = ln.Addr().String()
+	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok from", b.addr)
+	})}
+	go b.srv.Serve(ln)
+}
+
+func (b *backend) stop() {
+	if b.srv != nil {
+		b.srv.Close()
+		b.srv = nil
+	}
+}
+
+func (b *backend) hostPort() (string, string) {
+	h, p, _ := net.SplitHostPort(b.addr)
+	return h, p
+}
+
+// createCheck creates an HTTP health check on the backend and returns its id.
+func (s *server) createCheck(t *testing.T, ref string, b *backend, extra string) string {
+	t.Helper()
+	host, port := b.hostPort()
+	cfg := fmt.Sprintf(`{"Type": "HTTP", "IPAddress": %q, "Port": %s, "ResourcePath": "/health", "RequestInterval": 0.2, "FailureThreshold": 2%s}`, host, port, extra)
+	out := s.mustCLI(t, "check", "create", "--caller-reference", ref, "--config", cfg)
+	var v struct{ HealthCheck struct{ Id string } }
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.HealthCheck.Id == "" {
+		t.Fatalf("check create printed no check id: %v\n%s", err, out)
+	}
+	return v.HealthCheck.Id
+}
+
+// waitAnswer digs name until the answer is want (the sorted A values, space-separated), or fails
+// after a generous deadline: the point is the switch, not its speed (benchmarks measure that).
+func waitAnswer(t *testing.T, s *server, name, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		got = aValues(dig(t, s.dns, name, "A"))
+		if got == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("dig %s A: answer %q, want %q", name, got, want)
+}
+
+func aValues(r digResult) string {
+	var vals []string
+	for _, rr := range r.answer {
+		f := strings.Fields(rr.String())
+		vals = append(vals, f[len(f)-1])
+	}
+	return strings.Join(vals, " ")
+}
+
+// TestWarmStandbyFailoverAndFailback is the seed's first scenario: a health check on the primary
+// fails, DNS answers the standby's address, and the primary again when it recovers.
+func TestWarmStandbyFailoverAndFailback(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(t, "zone", "create", "app.test")
+	primary := startBackend(t, "127.0.0.2")
+	checkID := s.createCheck(t, "primary", primary, `, "RecoveryThreshold": 2`)
+	batch := fmt.Sprintf(`{"Changes": [
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "primary",
+	   "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "standby",
+	   "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.3"}]}}]}`, checkID)
+	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "failover.json", batch))
+
+	r := dig(t, s.dns, "www.app.test", "A")
+	wantStatus(t, r, "NOERROR", true)
+	if got := aValues(r); got != "127.0.0.2" {
+		t.Fatalf("with the primary up, www answers %q, want 127.0.0.2", got)
+	}
+	if ttl := r.answer[0].Header().Ttl; ttl != 0 {
+		t.Errorf("TTL %d, want the record's 0", ttl)
+	}
+
+	primary.stop()
+	waitAnswer(t, s, "www.app.test", "127.0.0.3")
+	status := s.mustCLI(t, "check", "status", checkID)
+	if !strings.Contains(status, "UNHEALTHY") || !strings.Contains(status, "Failure:") {
+		t.Errorf("check status after the primary stopped:\n%s", status)
+	}
+
+	primary.start() // same address
+	waitAnswer(t, s, "www.app.test", "127.0.0.2")
+
+	events := s.mustCLI(t, "events")
+	for _, want := range []string{
+		checkID + "  healthy -> unhealthy", checkID + "  unhealthy -> healthy",
+		"www.app.test. A  primary", "-> standby",
+	} {
+		if !strings.Contains(events, want) {
+			t.Errorf("events lack %q:\n%s", want, events)
+		}
+	}
+}
+
+// TestForcedStateOverridesProbes: an operator forces the primary's check unhealthy for
+// maintenance (DNS answers the standby while the primary is still up), then clears it.
+func TestForcedStateOverridesProbes(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(t, "zone", "create", "app.test")
+	primary := startBackend(t, "127.0.0.2")
+	checkID := s.createCheck(t, "primary", primary, "")
+	batch := fmt.Sprintf(`{"Changes": [
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "primary",
+	   "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "standby",
+	   "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.3"}]}}]}`, checkID)
+	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "failover.json", batch))
+
+	s.mustCLI(t, "check", "force", checkID, "unhealthy", "--reason", "maintenance CHG-42")
+	if got := aValues(dig(t, s.dns, "www.app.test", "A")); got != "127.0.0.3" {
+		t.Fatalf("forced unhealthy: www answers %q, want the standby 127.0.0.3 at once", got)
+	}
+	status := s.mustCLI(t, "check", "status", checkID)
+	if !strings.Contains(status, "forced unhealthy") || !strings.Contains(status, "maintenance CHG-42") {
+		t.Errorf("status does not show the forced state and its reason:\n%s", status)
+	}
+	// The forced state is stored: it survives a restart.
+	s.restart(t)
+	if got := aValues(dig(t, s.dns, "www.app.test", "A")); got != "127.0.0.3" {
+		t.Fatalf("after a restart, the forced state is lost: www answers %q", got)
+	}
+	s.mustCLI(t, "check", "force", checkID, "--clear")
+	if got := aValues(dig(t, s.dns, "www.app.test", "A")); got != "127.0.0.2" {
+		t.Fatalf("cleared: www answers %q, want the primary 127.0.0.2 at once", got)
+	}
+}
+
+// TestHealthCheckMistakes: what a user gets wrong is refused with a message naming it.
+func TestHealthCheckMistakes(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(t, "zone", "create", "app.test")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"interval below 0.1 s", []string{"check", "create", "--caller-reference", "x", "--config", `{"Type": "HTTP", "IPAddress": "127.0.0.2", "RequestInterval": 0.05}`}, "RequestInterval"},
+		{"unknown type", []string{"check", "create", "--caller-reference", "y", "--config", `{"Type": "PING", "IPAddress": "127.0.0.2"}`}, "PING"},
+		{"not JSON", []string{"check", "create", "--caller-reference", "z", "--config", `{"Type": `}, "not valid JSON"},
+		{"missing check", []string{"check", "get", "00000000-0000-4000-8000-000000000000"}, "NoSuchHealthCheck"},
+		{"record naming a missing check", []string{"change", "app.test", "--change-batch", writeFile(t, "b.json", `{"Changes": [{"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "p", "Failover": "PRIMARY", "HealthCheckId": "00000000-0000-4000-8000-000000000000", "ResourceRecords": [{"Value": "127.0.0.2"}]}}]}`)}, "00000000-0000-4000-8000-000000000000"},
+		{"primary without a check", []string{"change", "app.test", "--change-batch", writeFile(t, "c.json", `{"Changes": [{"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "p", "Failover": "PRIMARY", "ResourceRecords": [{"Value": "127.0.0.2"}]}}]}`)}, "must have an associated health check"},
+		{"force with a bad state", []string{"check", "force", "00000000-0000-4000-8000-000000000000", "sideways"}, "healthy or unhealthy"},
+		{"force until in the past", []string{"check", "force", "00000000-0000-4000-8000-000000000000", "unhealthy", "--until", "yesterday"}, "--until"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := s.cli(t, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) || !strings.HasPrefix(errOut, "failoverdns: error:") {
+				t.Fatalf("exit %d, stderr %q; want a failure naming %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
