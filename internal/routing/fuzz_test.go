@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -92,6 +93,20 @@ func FuzzDecide(f *testing.F) {
 		}
 		if d.Fixed() && !slices.Equal(d.Pick(rnd^golden, nil), picked) {
 			t.Fatalf("Fixed() but Pick differs across rnd")
+		}
+		// Candidates hold every pick; the shares add up to the size of one answer.
+		cand := d.Candidates(nil)
+		sum := 0.0
+		for k := range cand {
+			sum += d.Share(k)
+		}
+		if math.Abs(sum-float64(len(picked))) > 1e-6 {
+			t.Fatalf("shares of %v sum to %v, want %d", cand, sum, len(picked))
+		}
+		for _, i := range picked {
+			if !slices.Contains(cand, i) {
+				t.Fatalf("Pick = %v: %d is not among Candidates %v", picked, i, cand)
+			}
 		}
 
 		// A valid group with a healthy record set answers only with healthy ones.

@@ -204,6 +204,35 @@ func (d *Decision) Healthy() bool { return d.healthy }
 // multivalue group with at most MaxPick candidates), so the caller may build that reply once.
 func (d *Decision) Fixed() bool { return d.kind == pickAll }
 
+// Candidates appends to buf the indices into the group of the record sets Pick draws from and
+// returns the extended slice, always in the same order for the same group and health states. When
+// Fixed, they are exactly what Pick returns; otherwise the pool that one weighted or uniform pick,
+// or one multivalue sample of MaxPick, draws from. The zero Decision has none.
+func (d *Decision) Candidates(buf []int) []int { return append(buf, d.idx...) }
+
+// Share returns the probability that Pick's answer includes the k-th record set of Candidates:
+// 1 when Fixed, weight/sum for a weighted pick, 1/n for a uniform pick among n and MaxPick/n for
+// a multivalue sample of n. It returns 0 for k out of range.
+func (d *Decision) Share(k int) float64 {
+	if k < 0 || k >= len(d.idx) {
+		return 0
+	}
+	n := float64(len(d.idx))
+	switch d.kind {
+	case pickUniform:
+		return 1 / n
+	case pickWeighted:
+		w := d.cum[k]
+		if k > 0 {
+			w -= d.cum[k-1]
+		}
+		return float64(w) / float64(d.cum[len(d.cum)-1])
+	case pickSample:
+		return MaxPick / n
+	}
+	return 1
+}
+
 // sample appends MaxPick distinct candidates, every MaxPick-subset equally likely (Floyd's
 // algorithm, which needs no scratch space), sorted by index.
 func (d *Decision) sample(rnd uint64, buf []int) []int {

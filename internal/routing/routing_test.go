@@ -180,9 +180,18 @@ func TestDecide(t *testing.T) {
 			if got := d.Healthy(); got != tc.healthy {
 				t.Errorf("Healthy() = %v, want %v", got, tc.healthy)
 			}
+			cand := d.Candidates(nil)
 			if tc.oneOf == nil {
 				if !d.Fixed() {
 					t.Errorf("Fixed() = false, want true")
+				}
+				if !slices.Equal(cand, tc.want) && !(len(cand) == 0 && len(tc.want) == 0) {
+					t.Errorf("Candidates() = %v, want %v", cand, tc.want)
+				}
+				for k := range cand {
+					if s := d.Share(k); s != 1 {
+						t.Errorf("Share(%d) = %v, want 1", k, s)
+					}
 				}
 				for i := range uint64(1000) {
 					if got := d.Pick(i*golden, nil); !slices.Equal(got, tc.want) {
@@ -193,6 +202,16 @@ func TestDecide(t *testing.T) {
 			}
 			if d.Fixed() {
 				t.Errorf("Fixed() = true, want false")
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(cand)), tc.oneOf) {
+				t.Errorf("Candidates() = %v, want %v in any order", cand, tc.oneOf)
+			}
+			sum := 0.0
+			for k := range cand {
+				sum += d.Share(k)
+			}
+			if math.Abs(sum-1) > 1e-9 {
+				t.Errorf("shares sum to %v, want 1", sum)
 			}
 			seen := map[int]bool{}
 			for i := range uint64(1000) {
@@ -273,6 +292,15 @@ func TestWeightedDistribution(t *testing.T) {
 					t.Errorf("record set %d: share %.5f, want %.5f ± 1%%", i, got, want)
 				}
 			}
+			declared := make([]float64, len(tc.group))
+			for k, i := range d.Candidates(nil) {
+				declared[i] = d.Share(k)
+			}
+			for i, want := range tc.shares {
+				if math.Abs(declared[i]-want) > 1e-9 {
+					t.Errorf("record set %d: Share %.5f, want %.5f", i, declared[i], want)
+				}
+			}
 		})
 	}
 }
@@ -334,6 +362,12 @@ func TestMultivalueSample(t *testing.T) {
 					counts[j]++
 				}
 				subsets[[MaxPick]int(got)] = true
+			}
+			if got := d.Candidates(nil); !slices.Equal(got, candidates) {
+				t.Errorf("Candidates() = %v, want %v", got, candidates)
+			}
+			if got, want := d.Share(0), float64(MaxPick)/float64(len(candidates)); got != want {
+				t.Errorf("Share(0) = %v, want %v", got, want)
 			}
 			want := float64(draws) * MaxPick / float64(len(candidates))
 			for _, j := range candidates {
@@ -409,6 +443,12 @@ func TestZeroDecision(t *testing.T) {
 	}
 	if d.Healthy() {
 		t.Error("Healthy() = true, want false")
+	}
+	if got := d.Candidates(nil); len(got) != 0 {
+		t.Errorf("Candidates = %v, want nothing", got)
+	}
+	if got := d.Share(0); got != 0 {
+		t.Errorf("Share(0) = %v, want 0", got)
 	}
 }
 
