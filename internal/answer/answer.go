@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/miekg/dns"
+
+	"github.com/failoverdns/failoverdns/internal/routing"
 )
 
 // Limits of answer chains.
@@ -14,7 +16,8 @@ const (
 	// maxCNAMEs is the most CNAME records one answer holds; the last one is not followed.
 	// Knot's limit; NSD follows any number.
 	maxCNAMEs = 5
-	// maxAliasDepth is the most alias records one record set resolves through.
+	// maxAliasDepth is the most alias records one record set resolves through per query. Chains
+	// whose answer cannot vary are resolved once by Build, whatever their length.
 	maxAliasDepth = 8
 )
 
@@ -22,8 +25,9 @@ const (
 // number of goroutines may use it at once; a new zone version or health state means a new
 // snapshot.
 type Snapshot struct {
-	zones map[string]*zoneData // by apex
-	wire  map[dns.RR][]byte    // uncompressed RDATA of every record the snapshot holds
+	zones  map[string]*zoneData // by apex
+	wire   map[dns.RR][]byte    // uncompressed RDATA of every record the snapshot holds
+	routes []*group             // routed groups and aliases evaluating target health, for Routes
 }
 
 // Result is the answer to one question. Its slices are shared with the snapshot and with other
@@ -37,8 +41,9 @@ type Result struct {
 }
 
 // Rdata returns the uncompressed wire form of the RDATA of rr when rr is a record the snapshot
-// holds. It reports false for records synthesized for one Result (wildcard answers and alias
-// records, owned by the query name); those belong to that Result alone, so a caller may pack them
+// holds (including alias records whose answer Build resolved once). It reports false for records
+// synthesized for one Result (wildcard answers, and alias records resolved per query because their
+// target's answer varies); those belong to that Result alone, so a caller may pack them
 // with miekg/dns, which writes their Rdlength field. Records the snapshot holds must never be
 // packed that way: they are shared between goroutines.
 func (s *Snapshot) Rdata(rr dns.RR) ([]byte, bool) {
@@ -250,10 +255,10 @@ func (s *Snapshot) records(g *group, depth int) []dns.RR {
 	if g.hasStatic {
 		return g.static
 	}
-	if g.dec == nil {
+	if !g.routed {
 		return s.memberRecords(g, 0, depth)
 	}
-	var buf [maxPick]int
+	var buf [routing.MaxPick]int
 	idx := g.dec.Pick(rand.Uint64(), buf[:0])
 	switch len(idx) {
 	case 0:
@@ -274,18 +279,10 @@ func (s *Snapshot) memberRecords(g *group, i int, depth int) []dns.RR {
 	if m.alias == "" {
 		return m.rrs
 	}
-	if depth >= maxAliasDepth {
+	if m.target == nil || depth >= maxAliasDepth {
 		return nil
 	}
-	_, tn := s.exactNode(m.alias)
-	if tn == nil {
-		return nil
-	}
-	tg := tn.get(g.rrtype)
-	if tg == nil {
-		return nil
-	}
-	return withOwners(s.records(tg, depth+1), g.name)
+	return withOwners(s.records(m.target, depth+1), g.name)
 }
 
 // referral returns the authority (the delegation's NS records) and additional (glue) sections of

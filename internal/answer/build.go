@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/failoverdns/failoverdns/internal/routing"
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
@@ -50,33 +51,66 @@ func (n *node) get(t uint16) *group {
 type group struct {
 	name    string
 	rrtype  uint16
-	members []member
-	dec     decision // nil for a simple record set
+	sets    []zone.RecordSet // as stored, sorted by SetIdentifier: the routing input
+	members []member         // members[i] is sets[i], compiled
+	routed  bool             // the record sets have SetIdentifiers and a routing policy
+	// Set by decide, in dependency order (an alias's target first).
+	state   uint8            // decide's progress: unseen, deciding, decided
+	dec     routing.Decision // routed groups only
+	healthy bool             // the group's health as an alias with EvaluateTargetHealth sees it
 	// static is the answer when it is the same for every query (a simple or fixed decision over
-	// non-alias record sets). hasStatic distinguishes a static empty answer (NODATA).
+	// record sets and aliases whose targets are static). hasStatic distinguishes a static empty
+	// answer (NODATA). synth marks a static answer built for this group (an alias's records,
+	// owned by its name) rather than shared with a member.
 	static    []dns.RR
 	hasStatic bool
+	synth     bool
 }
 
-// member is one record set of a group.
+// member is one record set of a group, compiled.
 type member struct {
-	rs    zone.RecordSet // as stored, for the routing decision
-	rrs   []dns.RR       // its records, owned by the group's name; nil for an alias
-	alias string         // the alias target's canonical name, or ""
+	rrs    []dns.RR // its records, owned by the group's name; nil for an alias
+	alias  string   // the alias target's canonical name, or ""
+	target *group   // the alias target's group of the same type, when we host it (checkAliases)
 }
 
-// Build compiles zones into an immutable snapshot. Every record set's values are parsed once
-// here. It fails, naming the zone and record set, on data the DNS path cannot serve: a name or
-// value that does not parse, a name outside its zone, a zone without an SOA, two simple record
-// sets of one name and type, a group mixing routing policies, or a cycle of alias records.
-// When two zones have the same name (Route 53 allows it) the one with the smallest ID is served.
-// Every record is treated as healthy.
+// Build compiles zones into an immutable snapshot, with every health check passing. See
+// BuildWithHealth.
 func Build(zones []zone.Zone) (*Snapshot, error) {
-	return build(zones, allHealthy, defaultDecide)
+	return BuildWithHealth(zones, nil)
 }
 
-func build(zones []zone.Zone, healthy healthFunc, decide decideFunc) (*Snapshot, error) {
+// BuildWithHealth compiles zones into an immutable snapshot whose routed answers follow the given
+// health states, with Route 53's semantics (package routing): healthy(id) reports the state of
+// the health check with that ID, and whether the check is known at all. A nil healthy means every
+// check passes.
+//
+// Every record set's values are parsed once here. Build fails, naming the zone and record set, on
+// data the DNS path cannot serve: a name or value that does not parse, a name outside its zone, a
+// zone without a simple SOA record set at its apex, two simple record sets of one name and type,
+// a group mixing routing policies, or a cycle of alias records. When two zones have the same name
+// (Route 53 allows it) the one with the smallest ID is served.
+//
+// The health of a record set, which routing.Decide takes, is:
+//
+//   - its own health check's state when it names one; a check that healthy does not know counts
+//     as healthy. The service refuses record sets naming a missing check, so this only happens
+//     while a check is being deleted or not yet loaded, and Route 53 calls the outcome of
+//     deleting a check in use "unpredictable"; healthy is the choice that never takes a name
+//     out of service because of such a race;
+//   - for an alias with EvaluateTargetHealth, and also that: its target is healthy, meaning the
+//     target group (the record sets of the same type at the alias's DNSName, in a zone we host)
+//     has at least one healthy record set (routing.Decision.Healthy). This recurses through
+//     alias trees (failover alias to a weighted group of aliases to ...). A target we do not host,
+//     or a name without record sets of that type, is unhealthy: such an alias answers nothing,
+//     so a parent group should move on to another branch (Route 53 refuses to create an alias
+//     to a missing record set in its own zones; for AWS resources it evaluates the resource,
+//     which we cannot);
+//   - an alias without EvaluateTargetHealth is healthy unless its own check fails: Route 53
+//     keeps routing into that branch even when every record in it is failing.
+func BuildWithHealth(zones []zone.Zone, healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
 	s := &Snapshot{zones: make(map[string]*zoneData, len(zones)), wire: make(map[dns.RR][]byte)}
+	// Phase 1: compile the record sets of every zone into groups and nodes.
 	order := make([]int, len(zones))
 	for i := range order {
 		order[i] = i
@@ -91,12 +125,13 @@ func build(zones []zone.Zone, healthy healthFunc, decide decideFunc) (*Snapshot,
 		if _, dup := s.zones[apex]; dup {
 			continue
 		}
-		zd, err := s.compile(z, apex, healthy, decide)
+		zd, err := s.compile(z, apex)
 		if err != nil {
 			return nil, err
 		}
 		s.zones[apex] = zd
 	}
+	// Phase 2: parent zones, for DS at a child's apex.
 	for _, zd := range s.zones {
 		var l labels
 		l.split(zd.apex)
@@ -107,9 +142,21 @@ func build(zones []zone.Zone, healthy healthFunc, decide decideFunc) (*Snapshot,
 			}
 		}
 	}
+	// Phase 3: resolve alias targets, refusing cycles.
 	if err := s.checkAliases(); err != nil {
 		return nil, err
 	}
+	// Phase 4: decide every group, alias targets first, and build the answers that cannot vary.
+	d := decider{s: s, healthy: healthy}
+	for _, zd := range s.zones {
+		for _, n := range zd.nodes {
+			for _, g := range n.sets {
+				d.decide(g)
+			}
+		}
+	}
+	s.collectRoutes()
+	// Phase 5: referrals that cannot vary.
 	for _, zd := range s.zones {
 		for _, n := range zd.nodes {
 			if g := n.get(dns.TypeNS); n.cut && g.hasStatic {
@@ -118,6 +165,7 @@ func build(zones []zone.Zone, healthy healthFunc, decide decideFunc) (*Snapshot,
 			}
 		}
 	}
+	// Phase 6: the wire form of every record.
 	if err := s.packAll(); err != nil {
 		return nil, err
 	}
@@ -139,8 +187,9 @@ type groupKey struct {
 	t    uint16
 }
 
-// compile builds one zone.
-func (s *Snapshot) compile(z *zone.Zone, apex string, healthy healthFunc, decide decideFunc) (*zoneData, error) {
+// compile builds the groups and nodes of one zone; decisions and answers come later, once every
+// zone's groups exist.
+func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
 	zd := &zoneData{apex: apex, id: z.ID, nodes: make(map[string]*node)}
 	var al labels
 	if !al.split(apex) {
@@ -163,7 +212,7 @@ func (s *Snapshot) compile(z *zone.Zone, apex string, healthy healthFunc, decide
 		if !ok {
 			return nil, setError(z, rs, "unknown type")
 		}
-		m := member{rs: *rs}
+		var m member
 		if rs.AliasTarget != nil {
 			if m.alias, err = zone.CanonicalName(rs.AliasTarget.DNSName); err != nil {
 				return nil, setError(z, rs, "alias target: %v", err)
@@ -189,25 +238,29 @@ func (s *Snapshot) compile(z *zone.Zone, apex string, healthy healthFunc, decide
 			groups[k] = g
 			keys = append(keys, k)
 		}
-		if len(g.members) > 0 {
-			first := &g.members[0].rs
+		if len(g.sets) > 0 {
+			first := &g.sets[0]
 			switch {
 			case first.SetIdentifier == "" || rs.SetIdentifier == "":
 				return nil, setError(z, rs, "another record set has the same name and type")
-			case policyOf(*first) != policyOf(*rs):
+			case routing.Policy(*first) != routing.Policy(*rs):
 				return nil, setError(z, rs, "routing policy %s differs from %s of set identifier '%s'",
-					policyOf(*rs), policyOf(*first), first.SetIdentifier)
+					routing.Policy(*rs), routing.Policy(*first), first.SetIdentifier)
 			}
 		}
-		if rs.SetIdentifier != "" && policyOf(*rs) == policySimple {
+		if rs.SetIdentifier != "" && routing.Policy(*rs) == "simple" {
 			return nil, setError(z, rs, "set identifier without a routing policy")
 		}
+		g.sets = append(g.sets, *rs)
 		g.members = append(g.members, m)
 	}
 
 	for _, k := range keys {
 		g := groups[k]
-		compileGroup(g, healthy, decide)
+		if g.sets[0].SetIdentifier != "" {
+			g.routed = true
+			sortGroup(g)
+		}
 		n := zd.node(k.name, &al)
 		n.sets = append(n.sets, g)
 	}
@@ -226,13 +279,32 @@ func (s *Snapshot) compile(z *zone.Zone, apex string, healthy healthFunc, decide
 		}
 	}
 	soa := zd.top.get(dns.TypeSOA)
-	if soa == nil || !soa.hasStatic || len(soa.static) != 1 {
+	if soa == nil || soa.routed || soa.members[0].alias != "" || len(soa.members[0].rrs) != 1 {
 		return nil, fmt.Errorf("answer: zone %s (%s): no SOA record set (or a routed or alias one) at the apex", z.Name, z.ID)
 	}
-	neg := dns.Copy(soa.static[0]).(*dns.SOA)
+	neg := dns.Copy(soa.members[0].rrs[0]).(*dns.SOA)
 	neg.Hdr.Ttl = min(neg.Hdr.Ttl, neg.Minttl)
 	zd.negSOA = []dns.RR{neg}
 	return zd, nil
+}
+
+// sortGroup orders a routed group's record sets by SetIdentifier, so that a group's decision
+// does not depend on the order the zone lists them in.
+func sortGroup(g *group) {
+	perm := make([]int, len(g.sets))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return strings.Compare(g.sets[a].SetIdentifier, g.sets[b].SetIdentifier) })
+	if slices.IsSorted(perm) {
+		return
+	}
+	sets := make([]zone.RecordSet, len(perm))
+	members := make([]member, len(perm))
+	for i, p := range perm {
+		sets[i], members[i] = g.sets[p], g.members[p]
+	}
+	g.sets, g.members = sets, members
 }
 
 // node returns the node for name, creating it and any missing empty non-terminals up to the apex.
@@ -254,103 +326,97 @@ func (zd *zoneData) node(name string, apexLabels *labels) *node {
 	return n
 }
 
-// compileGroup sorts a routed group, builds its decision and, when the answer cannot vary,
-// assembles it.
-func compileGroup(g *group, healthy healthFunc, decide decideFunc) {
-	var idx []int
-	if len(g.members) == 1 && g.members[0].rs.SetIdentifier == "" {
-		idx = []int{0}
-	} else {
-		slices.SortStableFunc(g.members, func(a, b member) int { return strings.Compare(a.rs.SetIdentifier, b.rs.SetIdentifier) })
-		sets := make([]zone.RecordSet, len(g.members))
-		up := make([]bool, len(g.members))
-		for i, m := range g.members {
-			sets[i] = m.rs
-			up[i] = m.rs.HealthCheckId == "" || healthy(m.rs.HealthCheckId)
+// checkAliases points every alias at its target group and fails on a cycle of alias records (a
+// chain that comes back to where it started).
+func (s *Snapshot) checkAliases() error {
+	for _, z := range s.zones {
+		for _, n := range z.nodes {
+			for _, g := range n.sets {
+				for i := range g.members {
+					m := &g.members[i]
+					if m.alias == "" {
+						continue
+					}
+					if _, tn := s.exactNode(m.alias); tn != nil {
+						m.target = tn.get(g.rrtype)
+					}
+				}
+			}
 		}
-		g.dec = decide(sets, up)
-		if !g.dec.Fixed() {
-			return
-		}
-		idx = g.dec.Pick(0, nil)
 	}
-	var rrs []dns.RR
-	for _, i := range idx {
-		if g.members[i].alias != "" {
-			return // resolved per query: the target's own answer may vary
-		}
-		rrs = append(rrs, g.members[i].rrs...)
+	if s.findCycle(false) == nil {
+		return nil
 	}
-	if len(idx) == 1 {
-		rrs = g.members[idx[0]].rrs // share, rather than copy, the common case
-	}
-	g.static, g.hasStatic = slices.Clip(rrs), true
+	// Again in a fixed order, so that the error, when there are several cycles or chains into
+	// one, is always the same.
+	return s.findCycle(true)
 }
 
-// checkAliases fails on a cycle of alias records (a chain that comes back to where it started).
-func (s *Snapshot) checkAliases() error {
-	type key struct {
-		name string
-		t    uint16
-	}
+// findCycle searches the alias graph depth first, visiting groups in name order when sorted is
+// set, and describes the first cycle it finds.
+func (s *Snapshot) findCycle(sorted bool) error {
 	const (
 		unseen = iota
 		active
 		done
 	)
-	state := map[key]int{}
+	state := map[*group]uint8{}
 	var path []string
-	var visit func(z *zoneData, g *group, k key) error
-	visit = func(z *zoneData, g *group, k key) error {
-		switch state[k] {
+	var visit func(g *group) error
+	visit = func(g *group) error {
+		switch state[g] {
 		case active:
+			z, _ := s.exactNode(g.name)
 			return fmt.Errorf("answer: zone %s (%s): alias cycle: %s %s", z.apex, z.id,
-				strings.Join(append(path, k.name), " -> "), dns.TypeToString[k.t])
+				strings.Join(append(path, g.name), " -> "), dns.TypeToString[g.rrtype])
 		case done:
 			return nil
 		}
-		state[k] = active
-		path = append(path, k.name)
+		state[g] = active
+		path = append(path, g.name)
 		for _, m := range g.members {
-			if m.alias == "" {
-				continue
-			}
-			tz, tn := s.exactNode(m.alias)
-			if tn == nil {
-				continue
-			}
-			if tg := tn.get(g.rrtype); tg != nil {
-				if err := visit(tz, tg, key{m.alias, g.rrtype}); err != nil {
+			if m.target != nil {
+				if err := visit(m.target); err != nil {
 					return err
 				}
 			}
 		}
 		path = path[:len(path)-1]
-		state[k] = done
+		state[g] = done
 		return nil
 	}
-	// Visit in a fixed order so the error, when there are several cycles, is always the same.
 	apexes := make([]string, 0, len(s.zones))
 	for a := range s.zones {
 		apexes = append(apexes, a)
 	}
-	slices.Sort(apexes)
+	if sorted {
+		slices.Sort(apexes)
+	}
 	for _, a := range apexes {
 		z := s.zones[a]
 		names := make([]string, 0, len(z.nodes))
-		for n := range z.nodes {
-			names = append(names, n)
+		for n, node := range z.nodes {
+			if slices.ContainsFunc(node.sets, func(g *group) bool { return g.hasAlias() }) {
+				names = append(names, n)
+			}
 		}
-		slices.Sort(names)
+		if sorted {
+			slices.Sort(names)
+		}
 		for _, name := range names {
 			for _, g := range z.nodes[name].sets {
-				if err := visit(z, g, key{name, g.rrtype}); err != nil {
+				if err := visit(g); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// hasAlias reports whether one of g's record sets is an alias.
+func (g *group) hasAlias() bool {
+	return slices.ContainsFunc(g.members, func(m member) bool { return m.alias != "" })
 }
 
 // exactNode finds the node of name in the zone that holds it, or nil.
@@ -395,6 +461,17 @@ func (s *Snapshot) packAll() error {
 						if err := add(z, rr); err != nil {
 							return err
 						}
+					}
+				}
+				if !g.synth {
+					continue
+				}
+				for _, rr := range g.static {
+					if _, ok := s.wire[rr]; ok {
+						continue // a member's own record
+					}
+					if err := add(z, rr); err != nil {
+						return err
 					}
 				}
 			}

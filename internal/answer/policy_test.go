@@ -7,12 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/failoverdns/failoverdns/internal/routing"
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
-
-// *routing.Decision plugs into the seam as it is.
-var _ decision = (*routing.Decision)(nil)
 
 const exampleNet = `
 $ORIGIN example.net.
@@ -114,11 +110,15 @@ func TestRoutingDefaults(t *testing.T) {
 			answer: []string{"mv.example.net. 60 IN A 192.0.2.31", "mv.example.net. 60 IN A 192.0.2.32", "mv.example.net. 60 IN A 192.0.2.33"}},
 		{name: "geolocation answers the default", qname: "geo.example.net.", qtype: dns.TypeA,
 			answer: []string{"geo.example.net. 60 IN A 192.0.2.60"}},
-		{name: "geolocation without a default is NODATA", qname: "geonodef.example.net.", qtype: dns.TypeA, ns: []string{soaNet}},
+		// Without the client's location every client is alike; routing answers the widest area
+		// rather than NODATA (the interim policy answered NODATA).
+		{name: "geolocation without a default answers its record set", qname: "geonodef.example.net.", qtype: dns.TypeA,
+			answer: []string{"geonodef.example.net. 60 IN A 192.0.2.62"}},
 		{name: "latency answers the first by set identifier", qname: "lat.example.net.", qtype: dns.TypeA,
 			answer: []string{"lat.example.net. 60 IN A 192.0.2.71"}},
-		{name: "IP-based answers the first by set identifier", qname: "cidr.example.net.", qtype: dns.TypeA,
-			answer: []string{"cidr.example.net. 60 IN A 192.0.2.81"}},
+		// The default location first (the interim policy took the first by set identifier).
+		{name: "IP-based answers the default location", qname: "cidr.example.net.", qtype: dns.TypeA,
+			answer: []string{"cidr.example.net. 60 IN A 192.0.2.82"}},
 		{name: "geoproximity answers the first by set identifier", qname: "prox.example.net.", qtype: dns.TypeA,
 			answer: []string{"prox.example.net. 60 IN A 192.0.2.91"}},
 		{name: "weighted CNAME chased", qname: "wcname.example.net.", qtype: dns.TypeA,
@@ -192,7 +192,7 @@ func TestRoutingDefaults(t *testing.T) {
 	})
 }
 
-func TestRoutingHealthSeam(t *testing.T) {
+func TestRoutingHealth(t *testing.T) {
 	z := zoneText(t, "example.net.", exampleNet)
 	p := failover("fo.example.net.", "p", "PRIMARY", "192.0.2.1")
 	p.HealthCheckId = "hc-primary"
@@ -201,21 +201,12 @@ func TestRoutingHealthSeam(t *testing.T) {
 	geo := routed("geo.example.net.", "A", "us", 60, "192.0.2.62")
 	geo.GeoLocation = &zone.GeoLocation{CountryCode: "US"}
 	z.RecordSets = append(z.RecordSets, p, sec, geo)
-	primaryDown := func(id string) bool { return id != "hc-primary" }
+	primaryDown := func(id string) (bool, bool) { return id != "hc-primary", true }
 
-	s, err := build([]zone.Zone{z}, primaryDown, defaultDecide)
+	s, err := BuildWithHealth([]zone.Zone{z}, primaryDown)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkSection(t, "primary down", s.Lookup("fo.example.net.", dns.TypeA).Answer, "fo.example.net. 60 IN A 192.0.2.2")
-
-	// The routing package through the seam: its rules, e.g. a geolocation group without a
-	// default still answers.
-	viaRouting := func(g []zone.RecordSet, h []bool) decision { d := routing.Decide(g, h); return &d }
-	s, err = build([]zone.Zone{z}, primaryDown, viaRouting)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSection(t, "routing: primary down", s.Lookup("fo.example.net.", dns.TypeA).Answer, "fo.example.net. 60 IN A 192.0.2.2")
-	checkSection(t, "routing: geolocation", s.Lookup("geo.example.net.", dns.TypeA).Answer, "geo.example.net. 60 IN A 192.0.2.62")
+	checkSection(t, "geolocation", s.Lookup("geo.example.net.", dns.TypeA).Answer, "geo.example.net. 60 IN A 192.0.2.62")
 }
