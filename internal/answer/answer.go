@@ -216,8 +216,10 @@ func (s *Snapshot) resolve(z *zoneData, name string, l *labels, zi int, qtype ui
 // fromNode answers qtype from node n for owner (the query name, which differs from n's name when
 // n is a wildcard and synth is set).
 func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, synth bool) step {
-	answer := func(g *group, rrs []dns.RR) step {
-		if synth {
+	// answer gives rrs to owner when they are not already its own: an alias's records or a
+	// wildcard's.
+	answer := func(g *group, rrs []dns.RR, owned bool) step {
+		if synth || !owned {
 			rrs = withOwners(rrs, owner)
 		}
 		return step{kind: kindAnswer, z: z, rrs: rrs, rrtype: g.rrtype}
@@ -226,21 +228,21 @@ func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, sy
 		// RFC 8482: one RRset, the one of the lowest type, as Knot answers (NSD answers the SOA
 		// at the apex, and otherwise the lowest type too).
 		for _, g := range n.sets {
-			if rrs := s.records(g, 0); len(rrs) > 0 {
-				return answer(g, rrs)
+			if rrs, owned := s.pick(g, 0); len(rrs) > 0 {
+				return answer(g, rrs, owned)
 			}
 		}
 		return step{kind: kindNoData, z: z}
 	}
 	if g := n.get(qtype); g != nil {
-		if rrs := s.records(g, 0); len(rrs) > 0 {
-			return answer(g, rrs)
+		if rrs, owned := s.pick(g, 0); len(rrs) > 0 {
+			return answer(g, rrs, owned)
 		}
 		return step{kind: kindNoData, z: z}
 	}
 	if n.cname != nil && qtype != dns.TypeRRSIG && qtype != dns.TypeNSEC && qtype != dns.TypeNSEC3 {
-		if rrs := s.records(n.cname, 0); len(rrs) > 0 {
-			st := answer(n.cname, rrs)
+		if rrs, owned := s.pick(n.cname, 0); len(rrs) > 0 {
+			st := answer(n.cname, rrs, owned)
 			if c, ok := rrs[0].(*dns.CNAME); ok {
 				st.next = lower(c.Target)
 			}
@@ -252,8 +254,19 @@ func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, sy
 
 // records returns the records a group answers with for one query, owned by the group's name.
 func (s *Snapshot) records(g *group, depth int) []dns.RR {
+	rrs, owned := s.pick(g, depth)
+	if !owned {
+		return withOwners(rrs, g.name)
+	}
+	return rrs
+}
+
+// pick returns the records a group answers with for one query, and whether they are owned by the
+// group's name. Records an alias reaches through its target are not (yet), so that a chain of
+// aliases copies its answer once, for the name at its head.
+func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 	if g.hasStatic {
-		return g.static
+		return g.static, true
 	}
 	if !g.routed {
 		return s.memberRecords(g, 0, depth)
@@ -262,27 +275,36 @@ func (s *Snapshot) records(g *group, depth int) []dns.RR {
 	idx := g.dec.Pick(rand.Uint64(), buf[:0])
 	switch len(idx) {
 	case 0:
-		return nil
+		return nil, true
 	case 1:
 		return s.memberRecords(g, idx[0], depth)
 	}
-	var out []dns.RR
+	n := 0
 	for _, i := range idx {
-		out = append(out, s.memberRecords(g, i, depth)...)
+		n += len(g.members[i].rrs)
 	}
-	return out
+	out := make([]dns.RR, 0, n)
+	owned = true
+	for _, i := range idx {
+		rrs, o := s.memberRecords(g, i, depth)
+		out = append(out, rrs...)
+		owned = owned && o
+	}
+	return out, owned
 }
 
-// memberRecords returns the records of one record set of g: its own, or its alias target's.
-func (s *Snapshot) memberRecords(g *group, i int, depth int) []dns.RR {
+// memberRecords returns the records of one record set of g, its own or its alias target's, and
+// whether they are owned by g's name.
+func (s *Snapshot) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
 	m := &g.members[i]
 	if m.alias == "" {
-		return m.rrs
+		return m.rrs, true
 	}
 	if m.target == nil || depth >= maxAliasDepth {
-		return nil
+		return nil, true
 	}
-	return withOwners(s.records(m.target, depth+1), g.name)
+	rrs, _ := s.pick(m.target, depth+1)
+	return rrs, len(rrs) == 0
 }
 
 // referral returns the authority (the delegation's NS records) and additional (glue) sections of

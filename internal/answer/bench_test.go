@@ -1,9 +1,12 @@
 package answer
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
 var lookupBenchmarks = []struct {
@@ -55,6 +58,42 @@ func BenchmarkLookupParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s.Lookup("web.example.com.", dns.TypeA)
+		}
+	})
+}
+
+// failoverZone is a zone with n failover groups, each a checked PRIMARY and a checked SECONDARY.
+func failoverZone(b testing.TB, n int) zone.Zone {
+	z := zoneText(b, "example.org.", exampleOrgHealth)
+	for i := range n {
+		name := fmt.Sprintf("svc%d.example.org.", i)
+		z.RecordSets = append(z.RecordSets,
+			checked(failover(name, "primary", "PRIMARY", fmt.Sprintf("10.%d.%d.1", i>>8, i&255)), fmt.Sprintf("hc-p%d", i)),
+			checked(failover(name, "secondary", "SECONDARY", fmt.Sprintf("10.%d.%d.2", i>>8, i&255)), fmt.Sprintf("hc-s%d", i)))
+	}
+	return z
+}
+
+// BenchmarkBuild measures a rebuild, which every health transition causes.
+func BenchmarkBuild(b *testing.B) {
+	zones := []zone.Zone{failoverZone(b, 10_000)}
+	every3rdDown := func(id string) (bool, bool) { return len(id)%3 != 0, true }
+	b.Run("failover-10k", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := BuildWithHealth(zones, every3rdDown); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	s, err := BuildWithHealth(zones, every3rdDown)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("routes-10k", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Routes()
 		}
 	})
 }

@@ -3,6 +3,8 @@ package answer
 import (
 	"cmp"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -218,18 +220,14 @@ func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
 				return nil, setError(z, rs, "alias target: %v", err)
 			}
 		} else {
-			rrs, err := rs.RRs()
+			rrs, err := parseRecords(rs, name, t)
 			if err != nil {
 				return nil, setError(z, rs, "%v", err)
 			}
 			if len(rrs) == 0 {
 				return nil, setError(z, rs, "no values")
 			}
-			for _, rr := range rrs {
-				h := rr.Header()
-				h.Name, h.Class = name, dns.ClassINET
-			}
-			m.rrs = slices.Clip(rrs)
+			m.rrs = rrs
 		}
 		k := groupKey{name, t}
 		g := groups[k]
@@ -286,6 +284,56 @@ func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
 	neg.Hdr.Ttl = min(neg.Hdr.Ttl, neg.Minttl)
 	zd.negSOA = []dns.RR{neg}
 	return zd, nil
+}
+
+// parseRecords returns the records of rs, owned by name (its canonical form), of type t. Plain
+// A and AAAA values, most of any zone and all a rebuild on a health change reparses, skip the
+// zone-file parser; they come out exactly as it would make them.
+func parseRecords(rs *zone.RecordSet, name string, t uint16) ([]dns.RR, error) {
+	if t == dns.TypeA || t == dns.TypeAAAA {
+		if rrs := parseAddresses(rs, name, t); rrs != nil {
+			return rrs, nil
+		}
+	}
+	rrs, err := rs.RRs()
+	if err != nil {
+		return nil, err
+	}
+	for _, rr := range rrs {
+		h := rr.Header()
+		h.Name, h.Class = name, dns.ClassINET
+	}
+	return slices.Clip(rrs), nil
+}
+
+// parseAddresses is parseRecords for A and AAAA record sets whose values are all bare addresses
+// of the right family; it returns nil for anything else. Like miekg/dns (net.ParseIP), it keeps
+// every address in its 16-byte form.
+func parseAddresses(rs *zone.RecordSet, name string, t uint16) []dns.RR {
+	if len(rs.ResourceRecords) == 0 {
+		return nil
+	}
+	var ttl uint32
+	if rs.TTL != nil {
+		ttl = uint32(*rs.TTL)
+	}
+	hdr := dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+	out := make([]dns.RR, len(rs.ResourceRecords))
+	ips := make([]byte, 16*len(rs.ResourceRecords))
+	for i, v := range rs.ResourceRecords {
+		a, err := netip.ParseAddr(v.Value)
+		if err != nil || a.Zone() != "" || (t == dns.TypeA) != a.Is4() {
+			return nil
+		}
+		ip := net.IP(ips[16*i : 16*i+16 : 16*i+16])
+		*(*[16]byte)(ip) = a.As16()
+		if t == dns.TypeA {
+			out[i] = &dns.A{Hdr: hdr, A: ip}
+		} else {
+			out[i] = &dns.AAAA{Hdr: hdr, AAAA: ip}
+		}
+	}
+	return out
 }
 
 // sortGroup orders a routed group's record sets by SetIdentifier, so that a group's decision
@@ -437,11 +485,22 @@ func (s *Snapshot) packAll() error {
 	buf := make([]byte, dns.MaxMsgSize+1024)
 	var arena []byte
 	add := func(z *zoneData, rr dns.RR) error {
-		off, err := dns.PackRR(rr, buf, 0, nil, false)
-		if err != nil {
-			return fmt.Errorf("answer: zone %s (%s): record %s: %w", z.apex, z.id, rr, err)
+		var rd []byte
+		switch r := rr.(type) { // the common types, without packing a whole record
+		case *dns.A:
+			rd = r.A.To4()
+		case *dns.AAAA:
+			if len(r.AAAA) == net.IPv6len {
+				rd = r.AAAA
+			}
 		}
-		rd := buf[off-int(rr.Header().Rdlength) : off]
+		if rd == nil {
+			off, err := dns.PackRR(rr, buf, 0, nil, false)
+			if err != nil {
+				return fmt.Errorf("answer: zone %s (%s): record %s: %w", z.apex, z.id, rr, err)
+			}
+			rd = buf[off-int(rr.Header().Rdlength) : off]
+		}
 		if len(arena)+len(rd) > cap(arena) {
 			arena = make([]byte, 0, max(64<<10, len(rd)))
 		}

@@ -42,11 +42,15 @@ func (s *Snapshot) Routes() []Route {
 	for i, g := range s.routes {
 		out[i] = Route{Name: g.name, Type: dns.TypeToString[g.rrtype], Answer: d.group(g)}
 	}
+	// Stable: a name two zones hold (occluded in the parent) comes in zone order.
+	slices.SortStableFunc(out, func(a, b Route) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Type, b.Type))
+	})
 	return out
 }
 
-// collectRoutes lists the groups Routes describes, in its order: zones by apex, then the groups
-// of each zone by name and type (a name two zones hold, occluded in the parent, comes twice).
+// collectRoutes lists the groups Routes describes, zone by zone in apex order; Routes sorts them
+// (here Build would no longer be linear).
 func (s *Snapshot) collectRoutes() {
 	apexes := make([]string, 0, len(s.zones))
 	for a := range s.zones {
@@ -62,9 +66,6 @@ func (s *Snapshot) collectRoutes() {
 			}
 		}
 	}
-	slices.SortStableFunc(s.routes, func(a, b *group) int {
-		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.rrtype, b.rrtype))
-	})
 }
 
 // describer builds the descriptions of one Routes call, each group's once.
