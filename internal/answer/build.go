@@ -83,33 +83,34 @@ func Build(zones []zone.Zone) (*Snapshot, error) {
 }
 
 // BuildWithHealth compiles zones into an immutable snapshot whose routed answers follow the given
-// health states, with Route 53's semantics (package routing): healthy(id) reports the state of
-// the health check with that ID, and whether the check is known at all. A nil healthy means every
-// check passes.
+// health states with Route 53's semantics (package routing, including fail-open when a whole
+// group is unhealthy). healthy(id) reports the state of the health check with that ID and whether
+// the check is known at all; Build calls it once per record set naming a check and keeps no
+// reference to it. A nil healthy means every check passes. A change of health state needs a new
+// snapshot, as a change of records does.
 //
-// Every record set's values are parsed once here. Build fails, naming the zone and record set, on
-// data the DNS path cannot serve: a name or value that does not parse, a name outside its zone, a
-// zone without a simple SOA record set at its apex, two simple record sets of one name and type,
-// a group mixing routing policies, or a cycle of alias records. When two zones have the same name
-// (Route 53 allows it) the one with the smallest ID is served.
+// Every record set's values are parsed once here. BuildWithHealth fails, naming the zone and
+// record set, on data the DNS path cannot serve: a name or value that does not parse, a name
+// outside its zone, a zone without a simple SOA record set at its apex, two simple record sets of
+// one name and type, a group mixing routing policies, or a cycle of alias records. When two zones
+// have the same name (Route 53 allows it) the one with the smallest ID is served.
 //
-// The health of a record set, which routing.Decide takes, is:
+// A record set is healthy, for routing.Decide, when all of these hold:
 //
-//   - its own health check's state when it names one; a check that healthy does not know counts
-//     as healthy. The service refuses record sets naming a missing check, so this only happens
-//     while a check is being deleted or not yet loaded, and Route 53 calls the outcome of
-//     deleting a check in use "unpredictable"; healthy is the choice that never takes a name
-//     out of service because of such a race;
-//   - for an alias with EvaluateTargetHealth, and also that: its target is healthy, meaning the
-//     target group (the record sets of the same type at the alias's DNSName, in a zone we host)
-//     has at least one healthy record set (routing.Decision.Healthy). This recurses through
-//     alias trees (failover alias to a weighted group of aliases to ...). A target we do not host,
-//     or a name without record sets of that type, is unhealthy: such an alias answers nothing,
-//     so a parent group should move on to another branch (Route 53 refuses to create an alias
-//     to a missing record set in its own zones; for AWS resources it evaluates the resource,
-//     which we cannot);
-//   - an alias without EvaluateTargetHealth is healthy unless its own check fails: Route 53
-//     keeps routing into that branch even when every record in it is failing.
+//   - Its own health check, if it names one, passes. A check healthy does not know counts as
+//     passing: the service refuses record sets naming a missing check, so this happens only in
+//     the race with a check being deleted or loaded, for which Route 53 promises nothing
+//     ("unpredictable"); passing never takes a name out of service because of such a race.
+//   - If it is an alias with EvaluateTargetHealth, its target is healthy: the target group (the
+//     record sets of the same type at the alias's DNSName, in a zone we host) has at least one
+//     healthy record set (routing.Decision.Healthy), recursively through alias trees (a failover
+//     alias to a weighted group of aliases to ...). A target we do not host, or a name without
+//     record sets of that type, is unhealthy: the alias would answer nothing, so its parent group
+//     should move on to another branch. (Route 53 refuses an alias to a missing record set in its
+//     own zones, and evaluates AWS resources, which we cannot.)
+//
+// So an alias without EvaluateTargetHealth is healthy unless its own check fails: as in Route
+// 53, answers keep going into that branch even when every record in it is failing.
 func BuildWithHealth(zones []zone.Zone, healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
 	s := &Snapshot{zones: make(map[string]*zoneData, len(zones)), wire: make(map[dns.RR][]byte)}
 	// Phase 1: compile the record sets of every zone into groups and nodes.

@@ -456,3 +456,28 @@ func TestAliasRecordsShared(t *testing.T) {
 	down := healthSnapshot(t, "hc-p")
 	checkSection(t, "primary down", down.Lookup("tofo.example.org.", dns.TypeA).Answer, "tofo.example.org. 60 IN A 192.0.2.2")
 }
+
+// TestHealthAcrossZones: an alias evaluates a target group in another zone we host.
+func TestHealthAcrossZones(t *testing.T) {
+	org := zoneText(t, "example.org.", exampleOrgHealth)
+	org.RecordSets = append(org.RecordSets,
+		as(aliasETH("www.example.org.", "A", "fo.example.net."), "primary", "PRIMARY"),
+		failover("www.example.org.", "secondary", "SECONDARY", "192.0.2.99"))
+	netZone := zoneText(t, "example.net.", exampleNet)
+	netZone.RecordSets = append(netZone.RecordSets,
+		checked(failover("fo.example.net.", "p", "PRIMARY", "192.0.2.1"), "hc-p"),
+		checked(failover("fo.example.net.", "s", "SECONDARY", "192.0.2.2"), "hc-s"))
+	for _, c := range []healthCase{
+		{name: "target up", qname: "www.example.org.", answer: []string{"www.example.org. 60 IN A 192.0.2.1"}},
+		{name: "target fails over inside", down: "hc-p", qname: "www.example.org.", answer: []string{"www.example.org. 60 IN A 192.0.2.2"}},
+		{name: "target down", down: "hc-p hc-s", qname: "www.example.org.", answer: []string{"www.example.org. 60 IN A 192.0.2.99"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := BuildWithHealth([]zone.Zone{org, netZone}, downChecks(c.down))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkHealthCase(t, s, c)
+		})
+	}
+}
