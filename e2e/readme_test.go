@@ -62,7 +62,9 @@ func TestReadmeQuickStart(t *testing.T) {
 	root, _ := filepath.Abs("..")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, "bash", "-c", build).CombinedOutput(); err != nil {
+	buildCmd := exec.CommandContext(ctx, "bash", "-c", build)
+	buildCmd.Dir = root
+	if out, err := buildCmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", build, err, out)
 	}
 	bin := filepath.Join(root, "failoverdns")
