@@ -42,7 +42,11 @@ func TestHealthCheckLifecycle(t *testing.T) {
 	if _, err := s.UpdateHealthCheck(ctx, hc.Id, 0, func(c *health.Config) error { c.Type = health.TypeTCP; return nil }); code(err) != CodeInvalidInput || !strings.Contains(err.Error(), "Type") {
 		t.Fatalf("type change: %v", err)
 	}
-	if _, err := s.UpdateHealthCheck(ctx, hc.Id, 0, func(c *health.Config) error { c.IPAddress = ""; c.FullyQualifiedDomainName = "web.example.com"; return nil }); code(err) != CodeInvalidInput {
+	if _, err := s.UpdateHealthCheck(ctx, hc.Id, 0, func(c *health.Config) error {
+		c.IPAddress = ""
+		c.FullyQualifiedDomainName = "web.example.com"
+		return nil
+	}); code(err) != CodeInvalidInput {
 		t.Fatalf("address removed: %v", err)
 	}
 
