@@ -132,6 +132,9 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 		}
 	}
 	if len(msgs) == 0 {
+		msgs = append(msgs, w.aliasCycles()...)
+	}
+	if len(msgs) == 0 {
 		if m := w.bumpSOA(); m != "" {
 			msgs = append(msgs, m)
 		}
@@ -234,6 +237,54 @@ func (w *working) conflicts(rs *RecordSet) []string {
 		}
 	}
 	return dedupe(msgs)
+}
+
+// aliasCycles returns a message for each alias record set the batch writes that leads, through
+// aliases within this zone, back to itself: such a name could never be answered.
+func (w *working) aliasCycles() []string {
+	type node struct{ name, typ string }
+	targets := func(n node) []node { // the same-zone alias targets of the group n
+		var out []node
+		for _, rs := range w.at(n.name) {
+			if a := rs.AliasTarget; rs.Type == n.typ && a != nil && a.HostedZoneId == w.z.ID {
+				out = append(out, node{a.DNSName, n.typ})
+			}
+		}
+		return out
+	}
+	var msgs []string
+	for _, k := range w.keys {
+		rs := w.over[k]
+		if rs == nil || rs.AliasTarget == nil {
+			continue
+		}
+		start := node{k.Name, k.Type}
+		seen := map[node]bool{}
+		path := []string{Route53Name(k.Name)}
+		var walk func(n node) bool
+		walk = func(n node) bool {
+			for _, t := range targets(n) {
+				if t == start {
+					path = append(path, Route53Name(t.name))
+					return true
+				}
+				if seen[t] {
+					continue
+				}
+				seen[t] = true
+				path = append(path, Route53Name(t.name))
+				if walk(t) {
+					return true
+				}
+				path = path[:len(path)-1]
+			}
+			return false
+		}
+		if walk(start) {
+			msgs = append(msgs, fmt.Sprintf("Alias record sets of type %s form a cycle: %s", k.Type, strings.Join(path, " -> ")))
+		}
+	}
+	return msgs
 }
 
 // bumpSOA puts the apex SOA with its next serial; it returns a message when the zone has no
