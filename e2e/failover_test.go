@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +192,69 @@ func TestHealthCheckMistakes(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want a failure naming %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckCommands walks a check through the CLI: list, get, update with the version guard,
+// delete refused while a record uses it, and `events --follow --json` printing a transition as it
+// happens.
+func TestCheckCommands(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(t, "zone", "create", "app.test")
+	b := startBackend(t, "127.0.0.2")
+	id := s.createCheck(t, "cmds", b, "")
+	if out := s.mustCLI(t, "check", "list"); !strings.Contains(out, id) || !strings.Contains(out, "HTTP") || !strings.Contains(out, "cmds") {
+		t.Fatalf("check list:\n%s", out)
+	}
+	var got struct{ HealthCheck struct{ HealthCheckVersion int64 } }
+	if err := json.Unmarshal([]byte(s.mustCLI(t, "check", "get", id)), &got); err != nil || got.HealthCheck.HealthCheckVersion != 1 {
+		t.Fatalf("check get: %+v %v", got, err)
+	}
+	s.mustCLI(t, "check", "update", id, "--version", "1", "--config", `{"FailureThreshold": 1}`)
+	if _, errOut, code := s.cli(t, "check", "update", id, "--version", "1", "--config", `{"FailureThreshold": 2}`); code == 0 || !strings.Contains(errOut, "HealthCheckVersionMismatch") {
+		t.Fatalf("stale update: exit %d, %s", code, errOut)
+	}
+	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "w.json", fmt.Sprintf(`{"Changes": [{"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "p", "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}}]}`, id)))
+	if _, errOut, code := s.cli(t, "check", "delete", id); code == 0 || !strings.Contains(errOut, "HealthCheckInUse") || !strings.Contains(errOut, "www.app.test.") {
+		t.Fatalf("delete in use: exit %d, %s", code, errOut)
+	}
+
+	// Follow the events, then cause one.
+	follow := exec.Command(binPath, "events", "--follow", "--json", "--after", "0")
+	follow.Env = append(binEnv(), "FAILOVERDNS_API="+s.api)
+	stdout, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { follow.Process.Kill(); follow.Wait() }()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	s.mustCLI(t, "check", "force", id, "unhealthy", "--reason", "drill")
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("events --follow ended")
+			}
+			var ev struct{ Kind, Subject, Before, After, Cause string }
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("events --json printed %q: %v", line, err)
+			}
+			if ev.Kind == "health" && ev.Subject == id && ev.After == "unhealthy" && ev.Cause == "forced" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("events --follow printed no forced transition")
+		}
 	}
 }
