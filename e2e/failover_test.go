@@ -91,6 +91,21 @@ func aValues(r digResult) string {
 	return strings.Join(vals, " ")
 }
 
+// waitCheck polls `check status` until the check is in state (HEALTHY or UNHEALTHY).
+func waitCheck(t *testing.T, s *server, id, state string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		out = s.mustCLI(t, "check", "status", id)
+		if strings.Contains(out, ": "+state+" since") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("check %s did not become %s:\n%s", id, state, out)
+}
+
 // TestWarmStandbyFailoverAndFailback is the seed's first scenario: a health check on the primary
 // fails, DNS answers the standby's address, and the primary again when it recovers.
 func TestWarmStandbyFailoverAndFailback(t *testing.T) {
@@ -257,4 +272,110 @@ func TestCheckCommands(t *testing.T) {
 			t.Fatal("events --follow printed no forced transition")
 		}
 	}
+}
+
+// tcpBackend is a TCP listener on a loopback address that can be closed and reopened.
+type tcpBackend struct {
+	addr string
+	ln   net.Listener
+}
+
+func startTCP(t *testing.T, ip string) *tcpBackend {
+	t.Helper()
+	b := &tcpBackend{addr: ip + ":0"}
+	b.open(t)
+	t.Cleanup(func() { b.close() })
+	return b
+}
+
+func (b *tcpBackend) open(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", b.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ln, b.addr = ln, ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+func (b *tcpBackend) close() {
+	if b.ln != nil {
+		b.ln.Close()
+		b.ln = nil
+	}
+}
+
+// TestCalculatedCheckAndWeightedPool: a CDN pair where the primary side is healthy while at least
+// one of its two edge nodes accepts TCP (a CALCULATED check over two TCP checks), and a weighted
+// pool whose unhealthy member leaves the answer while the other stays.
+func TestCalculatedCheckAndWeightedPool(t *testing.T) {
+	s := startServer(t)
+	s.mustCLI(t, "zone", "create", "cdn.test")
+	edge1, edge2 := startTCP(t, "127.0.0.4"), startTCP(t, "127.0.0.5")
+	tcpCheck := func(ref string, b *tcpBackend) string {
+		host, port, _ := net.SplitHostPort(b.addr)
+		out := s.mustCLI(t, "check", "create", "--caller-reference", ref, "--config",
+			fmt.Sprintf(`{"Type": "TCP", "IPAddress": %q, "Port": %s, "RequestInterval": 0.2, "FailureThreshold": 1}`, host, port))
+		var v struct{ HealthCheck struct{ Id string } }
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.HealthCheck.Id
+	}
+	c1, c2 := tcpCheck("edge1", edge1), tcpCheck("edge2", edge2)
+	out := s.mustCLI(t, "check", "create", "--caller-reference", "cdn-a", "--config",
+		fmt.Sprintf(`{"Type": "CALCULATED", "HealthThreshold": 1, "ChildHealthChecks": [%q, %q]}`, c1, c2))
+	var calc struct{ HealthCheck struct{ Id string } }
+	if err := json.Unmarshal([]byte(out), &calc); err != nil {
+		t.Fatal(err)
+	}
+	batch := fmt.Sprintf(`{"Changes": [
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.cdn.test", "Type": "A", "TTL": 0, "SetIdentifier": "cdn-a", "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.4"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.cdn.test", "Type": "A", "TTL": 0, "SetIdentifier": "cdn-b", "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.9"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "pool.cdn.test", "Type": "A", "TTL": 0, "SetIdentifier": "e1", "Weight": 50, "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.4"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "pool.cdn.test", "Type": "A", "TTL": 0, "SetIdentifier": "e2", "Weight": 50, "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.5"}]}}]}`,
+		calc.HealthCheck.Id, c1, c2)
+	s.mustCLI(t, "change", "cdn.test", "--change-batch", writeFile(t, "cdn.json", batch))
+
+	waitAnswer(t, s, "www.cdn.test", "127.0.0.4")
+	seen := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		seen[aValues(dig(t, s.dns, "pool.cdn.test", "A"))] = true
+	}
+	if !seen["127.0.0.4"] || !seen["127.0.0.5"] || len(seen) != 2 {
+		t.Fatalf("a healthy 50/50 pool answered %v over 40 queries, want both members, one at a time", seen)
+	}
+
+	edge1.close() // one edge down: the CDN side stays (1 of 2 healthy), the pool drops edge 1
+	waitCheck(t, s, c1, "UNHEALTHY")
+	for i := 0; i < 20; i++ {
+		if got := aValues(dig(t, s.dns, "pool.cdn.test", "A")); got != "127.0.0.5" {
+			t.Fatalf("with edge 1 down the pool answered %q", got)
+		}
+	}
+	if got := aValues(dig(t, s.dns, "www.cdn.test", "A")); got != "127.0.0.4" {
+		t.Fatalf("with one edge of two up, the CDN pair answered %q, want the primary", got)
+	}
+
+	edge2.close() // both down: the calculated check fails, the secondary CDN takes over
+	waitAnswer(t, s, "www.cdn.test", "127.0.0.9")
+	// The pool fails open: with every member unhealthy, both are answered again.
+	seen = map[string]bool{}
+	for i := 0; i < 40; i++ {
+		seen[aValues(dig(t, s.dns, "pool.cdn.test", "A"))] = true
+	}
+	if !seen["127.0.0.4"] || !seen["127.0.0.5"] {
+		t.Fatalf("an all-unhealthy pool answered %v, want fail-open to both members", seen)
+	}
+
+	edge2.open(t) // failback
+	waitAnswer(t, s, "www.cdn.test", "127.0.0.4")
 }
