@@ -130,7 +130,11 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("the README's dig does not show what the README promises (aa, www 60 A 192.0.2.10):\n%s", out)
 	}
 	out = shell(blocks[2])
-	if !strings.Contains(out, `"Status": "INSYNC"`) || !regexp.MustCompile(`(?m)^192\.0\.2\.99$`).MatchString(out) {
-		t.Fatalf("the README's change does not show the new address at once:\n%s", out)
+	ips := regexp.MustCompile(`(?m)^192\.0\.2\.\d+$`).FindAllString(out, -1)
+	if strings.Join(ips, " ") != "192.0.2.99 192.0.2.20 192.0.2.30 192.0.2.20" {
+		t.Fatalf("the README's change and failover show %v, want www moved to 192.0.2.99, then app: primary, standby, primary:\n%s", ips, out)
+	}
+	if !strings.Contains(out, `"Status": "INSYNC"`) || !strings.Contains(out, "app.demo.test. A  primary (192.0.2.20) -> standby (192.0.2.30)") {
+		t.Fatalf("the README's change is not INSYNC, or events do not show the failover:\n%s", out)
 	}
 }

@@ -6,8 +6,11 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -15,6 +18,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/api"
 	"github.com/failoverdns/failoverdns/internal/config"
 	"github.com/failoverdns/failoverdns/internal/daemon"
+	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
@@ -77,7 +81,7 @@ the environment, which wins over the file.`,
 		d := daemon.New(cfg, log)
 		var ready func() error
 		if *demo {
-			ready = func() error { return seedDemo(ctx, d.Service(), log) }
+			ready = func() error { return seedDemo(ctx, d.Service(), d.APIURL(), log) }
 		}
 		if err := d.Run(ctx, ready); err != nil {
 			return withHint(err, "check the data dir and the listen addresses (--data-dir, --dns-listen, --api-listen)")
@@ -97,8 +101,10 @@ func newLogger(e *env, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-// seedDemo creates the demo zone from the embedded master file unless it exists.
-func seedDemo(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+// seedDemo creates the demo zone from the embedded master file unless it exists, and a failover
+// pair app.demo.test (primary 192.0.2.20, standby 192.0.2.30) whose primary is guarded by the
+// health check "demo-primary", which probes this server's own API.
+func seedDemo(ctx context.Context, svc *service.Service, apiURL string, log *slog.Logger) error {
 	if _, err := svc.GetZone(ctx, demoZoneName); err == nil {
 		return nil
 	}
@@ -111,6 +117,29 @@ func seedDemo(ctx context.Context, svc *service.Service, log *slog.Logger) error
 		return fmt.Errorf("demo zone: %w", err)
 	}
 	if _, err := svc.ImportZone(ctx, hz.Id, sets, "demo"); err != nil {
+		return fmt.Errorf("demo zone: %w", err)
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return fmt.Errorf("demo zone: %w", err)
+	}
+	host, port, _ := net.SplitHostPort(u.Host)
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	portNum, _ := strconv.Atoi(port)
+	hc, _, err := svc.CreateHealthCheck(ctx, "demo-primary", health.Config{Type: health.TypeHTTP, IPAddress: host, Port: portNum,
+		ResourcePath: "/healthz", RequestInterval: 1, FailureThreshold: 2})
+	if err != nil {
+		return fmt.Errorf("demo health check: %w", err)
+	}
+	ttl := int64(0)
+	pair := func(id, role, ip, check string) zone.Change {
+		return zone.Change{Action: zone.ActionCreate, ResourceRecordSet: zone.RecordSet{Name: "app." + demoZoneName, Type: "A", TTL: &ttl,
+			SetIdentifier: id, Failover: role, HealthCheckId: check, ResourceRecords: []zone.ResourceRecord{{Value: ip}}}}
+	}
+	if _, err := svc.ChangeRecordSets(ctx, hz.Id, zone.ChangeBatch{Comment: "demo failover pair", Changes: []zone.Change{
+		pair("primary", "PRIMARY", "192.0.2.20", hc.Id), pair("standby", "SECONDARY", "192.0.2.30", "")}}); err != nil {
 		return fmt.Errorf("demo zone: %w", err)
 	}
 	log.Info("created the demo zone", "zone", demoZoneName, "try", "dig @HOST -p PORT www."+demoZoneName)

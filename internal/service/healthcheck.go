@@ -90,11 +90,11 @@ func (s *Service) CreateHealthCheck(ctx context.Context, callerReference string,
 	return hc, created, s.waitServed(ctx)
 }
 
-// GetHealthCheck returns the health check id.
+// GetHealthCheck returns the health check with the given id or caller reference.
 func (s *Service) GetHealthCheck(ctx context.Context, id string) (HealthCheck, error) {
 	var hc HealthCheck
 	err := s.st.View(ctx, func(r store.Reader) (err error) {
-		hc, err = readCheck(r, id)
+		hc, err = resolveCheck(r, id)
 		return err
 	})
 	return hc, wrapStore("get health check", err)
@@ -124,9 +124,10 @@ func (s *Service) UpdateHealthCheck(ctx context.Context, id string, version int6
 	defer s.mu.Unlock()
 	var hc HealthCheck
 	_, err := s.st.Update(ctx, func(tx store.Tx) (err error) {
-		if hc, err = readCheck(tx, id); err != nil {
+		if hc, err = resolveCheck(tx, id); err != nil {
 			return err
 		}
+		id = hc.Id
 		if version != 0 && version != hc.HealthCheckVersion {
 			return errorf(CodeHealthCheckVersionMismatch, "the health check %s is at version %d, not %d: read it again and retry", id, hc.HealthCheckVersion, version)
 		}
@@ -167,9 +168,10 @@ func (s *Service) ForceHealthCheck(ctx context.Context, id string, f *health.For
 	defer s.mu.Unlock()
 	var hc HealthCheck
 	_, err := s.st.Update(ctx, func(tx store.Tx) (err error) {
-		if hc, err = readCheck(tx, id); err != nil {
+		if hc, err = resolveCheck(tx, id); err != nil {
 			return err
 		}
+		id = hc.Id
 		hc.Force = f
 		return putJSON(tx, checkKey(id), hc)
 	})
@@ -185,9 +187,11 @@ func (s *Service) DeleteHealthCheck(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := s.st.Update(ctx, func(tx store.Tx) error {
-		if _, err := readCheck(tx, id); err != nil {
+		hc, err := resolveCheck(tx, id)
+		if err != nil {
 			return err
 		}
+		id = hc.Id
 		if err := tx.Scan(checkPrefix, func(k string, v []byte) error {
 			var hc HealthCheck
 			if err := decodeJSON(k, v, &hc); err != nil {
@@ -222,9 +226,11 @@ func (s *Service) DeleteHealthCheck(ctx context.Context, id string) error {
 
 // HealthCheckStatus returns the live state of the check id.
 func (s *Service) HealthCheckStatus(ctx context.Context, id string) (health.Status, error) {
-	if _, err := s.GetHealthCheck(ctx, id); err != nil {
+	hc, err := s.GetHealthCheck(ctx, id)
+	if err != nil {
 		return health.Status{}, err
 	}
+	id = hc.Id
 	if s.opts.Monitor != nil {
 		if st, ok := s.opts.Monitor.Status(id); ok {
 			return st, nil
@@ -269,6 +275,24 @@ func checkChildren(r store.Reader, self string, cfg health.Config) error {
 		}
 	}
 	return nil
+}
+
+// resolveCheck finds a check by id or, failing that, by its caller reference (a name people
+// remember, such as "primary-web").
+func resolveCheck(r store.Reader, ref string) (HealthCheck, error) {
+	hc, err := readCheck(r, ref)
+	var se *Error
+	if !errors.As(err, &se) || se.Code != CodeNoSuchHealthCheck {
+		return hc, err
+	}
+	v, ok, gerr := r.Get(checkCallerKey(ref))
+	if gerr != nil {
+		return hc, gerr
+	}
+	if !ok {
+		return hc, errorf(CodeNoSuchHealthCheck, "no health check with id or caller reference %q", ref)
+	}
+	return readCheck(r, string(v))
 }
 
 func readCheck(r store.Reader, id string) (HealthCheck, error) {
