@@ -91,6 +91,18 @@ func aValues(r digResult) string {
 	return strings.Join(vals, " ")
 }
 
+// failoverPair creates www.app.test A: PRIMARY 127.0.0.2 guarded by checkID, SECONDARY 127.0.0.3
+// without a check, both with TTL 0.
+func (s *server) failoverPair(t *testing.T, checkID string) {
+	t.Helper()
+	batch := fmt.Sprintf(`{"Changes": [
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "primary",
+	   "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}},
+	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "standby",
+	   "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.3"}]}}]}`, checkID)
+	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "failover.json", batch))
+}
+
 // waitCheck polls `check status` until the check is in state (HEALTHY or UNHEALTHY).
 func waitCheck(t *testing.T, s *server, id, state string) {
 	t.Helper()
@@ -113,12 +125,7 @@ func TestWarmStandbyFailoverAndFailback(t *testing.T) {
 	s.mustCLI(t, "zone", "create", "app.test")
 	primary := startBackend(t, "127.0.0.2")
 	checkID := s.createCheck(t, "primary", primary, `, "RecoveryThreshold": 2`)
-	batch := fmt.Sprintf(`{"Changes": [
-	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "primary",
-	   "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}},
-	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "standby",
-	   "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.3"}]}}]}`, checkID)
-	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "failover.json", batch))
+	s.failoverPair(t, checkID)
 
 	r := dig(t, s.dns, "www.app.test", "A")
 	wantStatus(t, r, "NOERROR", true)
@@ -157,12 +164,7 @@ func TestForcedStateOverridesProbes(t *testing.T) {
 	s.mustCLI(t, "zone", "create", "app.test")
 	primary := startBackend(t, "127.0.0.2")
 	checkID := s.createCheck(t, "primary", primary, "")
-	batch := fmt.Sprintf(`{"Changes": [
-	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "primary",
-	   "Failover": "PRIMARY", "HealthCheckId": %q, "ResourceRecords": [{"Value": "127.0.0.2"}]}},
-	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.app.test", "Type": "A", "TTL": 0, "SetIdentifier": "standby",
-	   "Failover": "SECONDARY", "ResourceRecords": [{"Value": "127.0.0.3"}]}}]}`, checkID)
-	s.mustCLI(t, "change", "app.test", "--change-batch", writeFile(t, "failover.json", batch))
+	s.failoverPair(t, checkID)
 
 	s.mustCLI(t, "check", "force", checkID, "unhealthy", "--reason", "maintenance CHG-42")
 	if got := aValues(dig(t, s.dns, "www.app.test", "A")); got != "127.0.0.3" {
@@ -221,7 +223,9 @@ func TestCheckCommands(t *testing.T) {
 	if out := s.mustCLI(t, "check", "list"); !strings.Contains(out, id) || !strings.Contains(out, "HTTP") || !strings.Contains(out, "cmds") {
 		t.Fatalf("check list:\n%s", out)
 	}
-	var got struct{ HealthCheck struct{ HealthCheckVersion int64 } }
+	var got struct {
+		HealthCheck struct{ HealthCheckVersion int64 }
+	}
 	if err := json.Unmarshal([]byte(s.mustCLI(t, "check", "get", id)), &got); err != nil || got.HealthCheck.HealthCheckVersion != 1 {
 		t.Fatalf("check get: %+v %v", got, err)
 	}

@@ -71,43 +71,36 @@ func lower(name string) string {
 func withOwner(rr dns.RR, name string) dns.RR {
 	switch r := rr.(type) {
 	case *dns.A:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.AAAA:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.CNAME:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.TXT:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.MX:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.SRV:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.NS:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.PTR:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	case *dns.CAA:
-		c := *r
-		c.Hdr.Name = name
-		return &c
+		return renamed(r, name)
 	}
 	c := dns.Copy(rr)
+	c.Header().Name = name
+	return c
+}
+
+// renamed returns a shallow copy of r owned by name.
+func renamed[T any, P interface {
+	*T
+	dns.RR
+}](r P, name string) dns.RR {
+	c := P(new(T))
+	*(*T)(c) = *(*T)(r)
 	c.Header().Name = name
 	return c
 }

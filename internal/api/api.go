@@ -160,20 +160,12 @@ func (s *Server) updateZone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hz, err := s.svc.UpdateZoneComment(r.Context(), r.PathValue("zone"), req.Comment)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ZoneResponse{HostedZone: hz})
+	s.reply(w, r, http.StatusOK, ZoneResponse{HostedZone: hz}, err)
 }
 
 func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 	ci, err := s.svc.DeleteZone(r.Context(), r.PathValue("zone"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ChangeResponse{ChangeInfo: ci})
+	s.reply(w, r, http.StatusOK, ChangeResponse{ChangeInfo: ci}, err)
 }
 
 func (s *Server) listRecordSets(w http.ResponseWriter, r *http.Request) {
@@ -195,11 +187,7 @@ func (s *Server) changeRecordSets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ci, err := s.svc.ChangeRecordSets(r.Context(), r.PathValue("zone"), batch)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ChangeResponse{ChangeInfo: ci})
+	s.reply(w, r, http.StatusOK, ChangeResponse{ChangeInfo: ci}, err)
 }
 
 func (s *Server) exportZone(w http.ResponseWriter, r *http.Request) {
@@ -235,20 +223,12 @@ func (s *Server) importZone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ci, err := s.svc.ImportZone(r.Context(), hz.Id, sets, "import "+hz.Name)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ChangeResponse{ChangeInfo: ci})
+	s.reply(w, r, http.StatusOK, ChangeResponse{ChangeInfo: ci}, err)
 }
 
 func (s *Server) getChange(w http.ResponseWriter, r *http.Request) {
 	ci, err := s.svc.GetChange(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ChangeResponse{ChangeInfo: ci})
+	s.reply(w, r, http.StatusOK, ChangeResponse{ChangeInfo: ci}, err)
 }
 
 // decode reads a JSON body strictly (unknown fields are errors) into v, or answers 400.
@@ -305,6 +285,15 @@ func Status(code string) int {
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
+}
+
+// reply answers with v, or with err when it is not nil.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
 }
 
 // fail answers with the error: a client's mistake with its code and message, anything else as an

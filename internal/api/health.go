@@ -83,11 +83,7 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getCheck(w http.ResponseWriter, r *http.Request) {
 	hc, err := s.svc.GetHealthCheck(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, CheckResponse{HealthCheck: hc})
+	s.reply(w, r, http.StatusOK, CheckResponse{HealthCheck: hc}, err)
 }
 
 // resettable are the fields Route 53's ResetElements may name.
@@ -186,20 +182,12 @@ func (s *Server) forceCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Reason, f.Until = req.Reason, req.Until
 	hc, err := s.svc.ForceHealthCheck(r.Context(), r.PathValue("id"), &f)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, CheckResponse{HealthCheck: hc})
+	s.reply(w, r, http.StatusOK, CheckResponse{HealthCheck: hc}, err)
 }
 
 func (s *Server) clearForce(w http.ResponseWriter, r *http.Request) {
 	hc, err := s.svc.ForceHealthCheck(r.Context(), r.PathValue("id"), nil)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, CheckResponse{HealthCheck: hc})
+	s.reply(w, r, http.StatusOK, CheckResponse{HealthCheck: hc}, err)
 }
 
 // events answers GET /v1/events?after=SEQ&limit=N[&follow=1]: the events after SEQ as

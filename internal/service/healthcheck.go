@@ -119,17 +119,10 @@ func (s *Service) ListHealthChecks(ctx context.Context) ([]HealthCheck, error) {
 // UpdateHealthCheck changes a check's configuration with edit. A non-zero version must equal the
 // check's HealthCheckVersion (Route 53's optimistic concurrency); the version then goes up by one.
 // The type cannot change, nor can an address-based check become name-based or the reverse.
-func (s *Service) UpdateHealthCheck(ctx context.Context, id string, version int64, edit func(*health.Config) error) (HealthCheck, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var hc HealthCheck
-	_, err := s.st.Update(ctx, func(tx store.Tx) (err error) {
-		if hc, err = resolveCheck(tx, id); err != nil {
-			return err
-		}
-		id = hc.Id
+func (s *Service) UpdateHealthCheck(ctx context.Context, ref string, version int64, edit func(*health.Config) error) (HealthCheck, error) {
+	return s.editCheck(ctx, ref, "update health check", func(tx store.Tx, hc *HealthCheck) error {
 		if version != 0 && version != hc.HealthCheckVersion {
-			return errorf(CodeHealthCheckVersionMismatch, "the health check %s is at version %d, not %d: read it again and retry", id, hc.HealthCheckVersion, version)
+			return errorf(CodeHealthCheckVersionMismatch, "the health check %s is at version %d, not %d: read it again and retry", hc.Id, hc.HealthCheckVersion, version)
 		}
 		cfg := hc.HealthCheckConfig
 		cfg.ChildHealthChecks = slices.Clone(cfg.ChildHealthChecks)
@@ -146,37 +139,43 @@ func (s *Service) UpdateHealthCheck(ctx context.Context, id string, version int6
 		if err := cfg.Validate(); err != nil {
 			return healthConfigError(err)
 		}
-		if err := checkChildren(tx, id, cfg); err != nil {
+		if err := checkChildren(tx, hc.Id, cfg); err != nil {
 			return err
 		}
 		hc.HealthCheckConfig = cfg
 		hc.HealthCheckVersion++
-		return putJSON(tx, checkKey(id), hc)
+		return nil
 	})
-	if err != nil {
-		return HealthCheck{}, wrapStore("update health check", err)
-	}
-	return hc, s.waitServed(ctx)
 }
 
 // ForceHealthCheck pins the check's routing state (f non-nil) or clears a forced state (f nil).
-func (s *Service) ForceHealthCheck(ctx context.Context, id string, f *health.Force) (HealthCheck, error) {
+func (s *Service) ForceHealthCheck(ctx context.Context, ref string, f *health.Force) (HealthCheck, error) {
 	if f != nil && !f.Until.IsZero() && !f.Until.After(s.opts.Now()) {
 		return HealthCheck{}, errorf(CodeInvalidInput, "the forced state would expire at %s, which is not in the future", f.Until.Format(time.RFC3339))
 	}
+	return s.editCheck(ctx, ref, "force health check", func(_ store.Tx, hc *HealthCheck) error {
+		hc.Force = f
+		return nil
+	})
+}
+
+// editCheck changes the check named by ref (id or caller reference) with edit and stores it, in
+// one transaction, then waits until DNS answers from the new state.
+func (s *Service) editCheck(ctx context.Context, ref, op string, edit func(store.Tx, *HealthCheck) error) (HealthCheck, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hc HealthCheck
 	_, err := s.st.Update(ctx, func(tx store.Tx) (err error) {
-		if hc, err = resolveCheck(tx, id); err != nil {
+		if hc, err = resolveCheck(tx, ref); err != nil {
 			return err
 		}
-		id = hc.Id
-		hc.Force = f
-		return putJSON(tx, checkKey(id), hc)
+		if err := edit(tx, &hc); err != nil {
+			return err
+		}
+		return putJSON(tx, checkKey(hc.Id), hc)
 	})
 	if err != nil {
-		return HealthCheck{}, wrapStore("force health check", err)
+		return HealthCheck{}, wrapStore(op, err)
 	}
 	return hc, s.waitServed(ctx)
 }
