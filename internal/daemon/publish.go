@@ -159,7 +159,11 @@ func (p *publisher) run(ctx context.Context) error {
 				continue
 			}
 			failed = false
-			p.swap(rev, "records")
+			cause := "records"
+			if !all && len(zoneIDs) == 0 {
+				cause = "health" // only health checks changed (a forced state, a new configuration)
+			}
+			p.swap(rev, cause)
 		}
 	}
 }
