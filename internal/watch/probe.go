@@ -29,10 +29,7 @@ func (p DNSProber) Probe(ctx context.Context) Observation {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(p.Name), p.Type)
 	m.SetEdns0(1232, false)
-	c := &dns.Client{Net: "udp"}
-	if dl, ok := ctx.Deadline(); ok {
-		c.Timeout = time.Until(dl)
-	}
+	c := &dns.Client{Net: "udp"} // ExchangeContext takes its deadline from ctx
 	r, rtt, err := c.ExchangeContext(ctx, m, p.Server)
 	if err == nil && r.Truncated {
 		c.Net = "tcp"

@@ -17,6 +17,8 @@ func clock(t time.Time) string { return t.Local().Format("15:04:05.000") }
 // span is a duration rounded for reading.
 func span(d time.Duration) string {
 	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
 	case d < time.Second:
 		return d.Round(time.Millisecond).String()
 	case d < time.Minute:

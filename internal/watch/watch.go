@@ -125,7 +125,9 @@ type Config struct {
 // duration has passed or ctx is done, and hands each observation to cfg.Observe. Polls cut short
 // by ctx are not reported. It returns when every poll has ended.
 func Run(ctx context.Context, cfg Config) {
+	var deadline time.Time
 	if cfg.Duration > 0 {
+		deadline = time.Now().Add(cfg.Duration)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
@@ -147,7 +149,7 @@ func Run(ctx context.Context, cfg Config) {
 				pctx, cancel := context.WithTimeout(ctx, timeout)
 				o := tg.Prober.Probe(pctx)
 				cancel()
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || (o.Error != "" && !deadline.IsZero() && !time.Now().Before(deadline)) {
 					return // the run ended during the poll: not a measurement of the target
 				}
 				if o.Time.IsZero() {
