@@ -18,6 +18,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/api"
 	"github.com/failoverdns/failoverdns/internal/config"
 	"github.com/failoverdns/failoverdns/internal/dnsserver"
+	"github.com/failoverdns/failoverdns/internal/metrics"
 	"github.com/failoverdns/failoverdns/internal/service"
 	"github.com/failoverdns/failoverdns/internal/store"
 	"github.com/failoverdns/failoverdns/internal/store/bolt"
@@ -36,6 +37,8 @@ type Daemon struct {
 	dns  *dnsserver.Server
 	http *http.Server
 	ln   net.Listener
+
+	metrics *metrics.Metrics
 }
 
 // New returns a daemon for cfg, which must have been validated.
@@ -64,6 +67,8 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	}
 	defer d.st.Close()
 	pub := newPublisher(d)
+	// Before anything emits events; DNS is read only by scrapes, which start after it listens.
+	d.metrics = metrics.New(metrics.Sources{DNS: func() dnsserver.Stats { return d.dns.Stats() }, Checker: pub.checker})
 	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster, Monitor: pub.checker})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -82,7 +87,9 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	if err != nil {
 		return fmt.Errorf("daemon: api listen %s: %w", d.cfg.APIListen, err)
 	}
-	d.http = &http.Server{Handler: api.New(d.svc, d.log), ReadHeaderTimeout: 10 * time.Second,
+	apiServer := api.New(d.svc, d.log)
+	apiServer.Metrics(d.metrics.Handler())
+	d.http = &http.Server{Handler: apiServer, ReadHeaderTimeout: 10 * time.Second,
 		// Requests end with the daemon, so that followers of /v1/events do not hold up shutdown.
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)

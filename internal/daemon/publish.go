@@ -52,10 +52,16 @@ func stateWord(healthy bool) string {
 // delay health checking or serving.
 func (p *publisher) emit(ev service.Event) {
 	p.d.log.Info("event", "kind", ev.Kind, "subject", ev.Subject, "before", ev.Before, "after", ev.After, "cause", ev.Cause, "reason", ev.Reason)
+	if m := p.d.metrics; m != nil {
+		m.Event(ev)
+	}
 	select {
 	case p.events <- ev:
 	default:
 		p.d.log.Warn("event queue full; event not stored", "kind", ev.Kind, "subject", ev.Subject)
+		if m := p.d.metrics; m != nil {
+			m.EventDropped()
+		}
 	}
 }
 

@@ -204,6 +204,17 @@ type Stats struct {
 	ServFail  uint64 // answered SERVFAIL (no snapshot yet, or a panic)
 	Panics    uint64 // queries whose answering panicked (answered SERVFAIL)
 	Truncated uint64 // UDP answers sent with TC set
+
+	// QTypes counts answered requests by question type (0 for a request whose question could
+	// not be read, 65535 for types above 257 together).
+	QTypes map[uint16]uint64
+	// Rcodes counts answered requests by rcode (23 stands for 23 and above).
+	Rcodes map[int]uint64
+	// Latency counts answered requests by the time taken to answer, in the buckets of
+	// LatencyBounds plus one for slower ones; LatencySum is their total time. Only one request
+	// in 8 is measured (reading the clock is not free), so these count a sample.
+	Latency    [len(LatencyBounds) + 1]uint64
+	LatencySum time.Duration
 }
 
 // Stats returns the counters.
@@ -221,6 +232,33 @@ func (s *Server) Stats() Stats {
 		st.ServFail += c.servFail.Load()
 		st.Panics += c.panics.Load()
 		st.Truncated += c.truncated.Load()
+		for i := range c.qtypes {
+			if n := c.qtypes[i].Load(); n > 0 {
+				if st.QTypes == nil {
+					st.QTypes = map[uint16]uint64{}
+				}
+				t := uint16(i)
+				switch i {
+				case noQuestionSlot:
+					t = 0
+				case otherTypeSlot:
+					t = 65535
+				}
+				st.QTypes[t] += n
+			}
+		}
+		for i := range c.rcodes {
+			if n := c.rcodes[i].Load(); n > 0 {
+				if st.Rcodes == nil {
+					st.Rcodes = map[int]uint64{}
+				}
+				st.Rcodes[i] += n
+			}
+		}
+		for i := range c.latency {
+			st.Latency[i] += c.latency[i].Load()
+		}
+		st.LatencySum += time.Duration(c.latSum.Load())
 	}
 	return st
 }

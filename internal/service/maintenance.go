@@ -1,0 +1,4 @@
+package service
+
+// EventMaintenance is a step of a planned maintenance window.
+const EventMaintenance = "maintenance"
