@@ -6,23 +6,24 @@ cd "$(dirname "$0")/.."
 
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
 
-# --- tools the e2e tests run for real: dig, named-checkzone, nsd, knotd, kdig -----------------
+# --- tools the e2e tests run for real: dig, named-checkzone, nsd, knotd, kdig, unbound -------
 declare -A pkg_of=(
 	[dig]=bind9-dnsutils
 	[named-checkzone]=bind9-utils
 	[nsd]=nsd
 	[knotd]=knot
 	[kdig]=knot-dnsutils
+	[unbound]=unbound
 )
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 missing=()
-for tool in dig named-checkzone nsd knotd kdig; do
+for tool in dig named-checkzone nsd knotd kdig unbound; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg_of[$tool]}")
 done
 if ((${#missing[@]})); then
 	echo "test.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	# Keep the packages' maintainer scripts from starting NSD or Knot as system services: the
+	# Keep the packages' maintainer scripts from starting NSD, Knot or unbound as system services: the
 	# tests start their own on ephemeral loopback ports. policy-rc.d exit 101 = "not allowed".
 	created_policy=
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -33,7 +34,7 @@ if ((${#missing[@]})); then
 	as_root apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
 	if [ -n "$created_policy" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 	# Should a service have been started all the same, stop it (our tests do not use port 53).
-	for svc in nsd knot; do
+	for svc in nsd knot unbound unbound-resolvconf; do
 		if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 			as_root systemctl stop "$svc" >/dev/null 2>&1 || true
 			as_root systemctl disable "$svc" >/dev/null 2>&1 || true
@@ -41,7 +42,7 @@ if ((${#missing[@]})); then
 			as_root service "$svc" stop >/dev/null 2>&1 || true
 		fi
 	done
-	for tool in dig named-checkzone nsd knotd kdig; do
+	for tool in dig named-checkzone nsd knotd kdig unbound; do
 		command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool still missing after apt-get install" >&2; exit 1; }
 	done
 fi
