@@ -35,6 +35,9 @@ type Config struct {
 	LogLevel string `yaml:"log-level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log-format"`
+	// APIAccessKeys are the "ACCESS_KEY_ID:SECRET" pairs Route 53 API requests must be signed
+	// with (SigV4). Empty accepts any credentials, and then api-listen must be a loopback address.
+	APIAccessKeys []string `yaml:"api-access-keys"`
 }
 
 // Default returns the configuration failoverdns runs with when nothing is set.
@@ -47,6 +50,26 @@ func Default() Config {
 		LogLevel:    "info",
 		LogFormat:   "text",
 	}
+}
+
+// AccessKeys returns APIAccessKeys as a map from access key id to secret.
+func (c Config) AccessKeys() map[string]string {
+	m := map[string]string{}
+	for _, kv := range c.APIAccessKeys {
+		if id, secret, ok := strings.Cut(kv, ":"); ok {
+			m[id] = secret
+		}
+	}
+	return m
+}
+
+// loopbackHost reports whether host (from HOST:PORT) is a loopback address or "localhost".
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // EnvPrefix is the prefix of every environment variable failoverdns reads.
@@ -172,6 +195,15 @@ func (c Config) Validate() error {
 	}
 	if len(c.Nameservers) == 0 {
 		return errors.New("config: nameservers is empty: new zones need at least one NS record")
+	}
+	for _, kv := range c.APIAccessKeys {
+		id, secret, ok := strings.Cut(kv, ":")
+		if !ok || id == "" || secret == "" || strings.ContainsAny(id, "/ ") {
+			return fmt.Errorf("config: api-access-keys: an entry is not ACCESS_KEY_ID:SECRET (an id without '/' or spaces, a non-empty secret)")
+		}
+	}
+	if host, _, _ := net.SplitHostPort(c.APIListen); len(c.APIAccessKeys) == 0 && !loopbackHost(host) {
+		return fmt.Errorf("config: api-listen %q is not a loopback address, and api-access-keys is empty: the API would accept any request from the network; set api-access-keys (or %s) or listen on 127.0.0.1", c.APIListen, EnvName("api-access-keys"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -89,7 +89,12 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	}
 	apiServer := api.New(d.svc, d.log)
 	apiServer.Metrics(d.metrics.Handler())
-	d.http = &http.Server{Handler: apiServer, ReadHeaderTimeout: 10 * time.Second,
+	handler, err := d.apiHandler(apiServer)
+	if err != nil {
+		d.ln.Close()
+		return err
+	}
+	d.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		// Requests end with the daemon, so that followers of /v1/events do not hold up shutdown.
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)
@@ -113,6 +118,26 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	}
 	d.log.Info("failoverdns stopping")
 	return nil
+}
+
+// apiHandler serves the Route 53 REST-XML API under /2013-04-01/ and native everything else. With
+// no api-access-keys the Route 53 API accepts any credentials, so it must listen on loopback only.
+func (d *Daemon) apiHandler(native http.Handler) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/", native)
+	mux.Handle(api.Route53Prefix, api.NewRoute53(d.svc, d.log, api.Route53Options{
+		AccessKeys: d.cfg.AccessKeys(),
+		Snapshot:   d.snap.Load,
+	}))
+	if len(d.cfg.APIAccessKeys) > 0 {
+		d.log.Info("route53 api: requests must be SigV4-signed with a configured access key", "access_keys", len(d.cfg.APIAccessKeys))
+		return mux, nil
+	}
+	if tcp, ok := d.ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		return nil, fmt.Errorf("daemon: api-listen %s is not a loopback address and api-access-keys is empty: anyone who can reach it could change zones; set api-access-keys or listen on 127.0.0.1", d.ln.Addr())
+	}
+	d.log.Info("route53 api: no api-access-keys configured; accepting any credentials, on loopback only")
+	return mux, nil
 }
 
 func (d *Daemon) shutdownDNS() {
