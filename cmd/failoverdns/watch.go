@@ -42,7 +42,6 @@ type watchRun struct {
 	timeout  time.Duration
 	duration time.Duration
 	expect   []string
-	zero     time.Time
 	// stopWhenReached ends the run as soon as every DNS target answers expect.
 	stopWhenReached bool
 	// observe receives every observation after the summary took it (for files and the screen).

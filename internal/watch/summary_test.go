@@ -43,8 +43,6 @@ func httpObs(target string, sec float64, status int, server string) Observation 
 	return o
 }
 
-func tm(sec float64) *Time { return &Time{at(sec)} }
-
 func TestSummary(t *testing.T) {
 	const s1, s2 = "192.0.2.53:53", "198.51.100.53:53"
 	for _, tc := range []struct {
