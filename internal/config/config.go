@@ -31,6 +31,9 @@ type Config struct {
 	Nameservers []string `yaml:"nameservers"`
 	// Hostmaster is the SOA RNAME of new zones; empty means "hostmaster.<zone>".
 	Hostmaster string `yaml:"hostmaster"`
+	// Notify configures webhooks and commands run on events (a YAML or JSON document in the
+	// environment variable and the flag).
+	Notify Notify `yaml:"notify"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log-level"`
 	// LogFormat is text or json.
@@ -38,18 +41,6 @@ type Config struct {
 	// APIAccessKeys are the "ACCESS_KEY_ID:SECRET" pairs Route 53 API requests must be signed
 	// with (SigV4). Empty accepts any credentials, and then api-listen must be a loopback address.
 	APIAccessKeys []string `yaml:"api-access-keys"`
-}
-
-// Default returns the configuration failoverdns runs with when nothing is set.
-func Default() Config {
-	return Config{
-		DataDir:     "./failoverdns-data",
-		DNSListen:   "127.0.0.1:5300",
-		APIListen:   "127.0.0.1:8053",
-		Nameservers: []string{"ns1.failoverdns.invalid.", "ns2.failoverdns.invalid."},
-		LogLevel:    "info",
-		LogFormat:   "text",
-	}
 }
 
 // AccessKeys returns APIAccessKeys as a map from access key id to secret.
@@ -70,6 +61,18 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Default returns the configuration failoverdns runs with when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:     "./failoverdns-data",
+		DNSListen:   "127.0.0.1:5300",
+		APIListen:   "127.0.0.1:8053",
+		Nameservers: []string{"ns1.failoverdns.invalid.", "ns2.failoverdns.invalid."},
+		LogLevel:    "info",
+		LogFormat:   "text",
+	}
 }
 
 // EnvPrefix is the prefix of every environment variable failoverdns reads.
@@ -135,6 +138,13 @@ func (c *Config) Set(yamlName, value string) error {
 				return fmt.Errorf("%s: %q is not a whole number", yamlName, value)
 			}
 			f.SetInt(int64(n))
+		case reflect.Struct:
+			// A structured setting: its YAML (or JSON) document.
+			dec := yaml.NewDecoder(strings.NewReader(value))
+			dec.KnownFields(true)
+			if err := dec.Decode(f.Addr().Interface()); err != nil {
+				return fmt.Errorf("%s: %w", yamlName, err)
+			}
 		case reflect.Slice:
 			var list []string
 			for _, s := range strings.Split(value, ",") {
@@ -192,6 +202,9 @@ func (c Config) Validate() error {
 	}
 	if c.DNSSockets < 0 || c.DNSSockets > 256 {
 		return fmt.Errorf("config: dns-sockets %d: must be from 0 to 256", c.DNSSockets)
+	}
+	if err := c.Notify.validate(); err != nil {
+		return err
 	}
 	if len(c.Nameservers) == 0 {
 		return errors.New("config: nameservers is empty: new zones need at least one NS record")

@@ -19,6 +19,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/config"
 	"github.com/failoverdns/failoverdns/internal/dnsserver"
 	"github.com/failoverdns/failoverdns/internal/metrics"
+	"github.com/failoverdns/failoverdns/internal/notify"
 	"github.com/failoverdns/failoverdns/internal/service"
 	"github.com/failoverdns/failoverdns/internal/store"
 	"github.com/failoverdns/failoverdns/internal/store/bolt"
@@ -39,6 +40,7 @@ type Daemon struct {
 	ln   net.Listener
 
 	metrics *metrics.Metrics
+	notify  *notify.Notifier
 }
 
 // New returns a daemon for cfg, which must have been validated.
@@ -68,11 +70,15 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	defer d.st.Close()
 	pub := newPublisher(d)
 	// Before anything emits events; DNS is read only by scrapes, which start after it listens.
-	d.metrics = metrics.New(metrics.Sources{DNS: func() dnsserver.Stats { return d.dns.Stats() }, Checker: pub.checker})
+	d.notify = notify.New(d.cfg.Notify, d.log)
+	d.metrics = metrics.New(metrics.Sources{DNS: func() dnsserver.Stats { return d.dns.Stats() }, Checker: pub.checker, Hooks: d.hookStats})
 	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster, Monitor: pub.checker})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	notified := make(chan struct{})
+	go func() { d.notify.Run(ctx); close(notified) }()
+	defer func() { cancel(); <-notified }()
 	published := make(chan error, 1)
 	go func() { published <- pub.run(ctx) }()
 	defer func() { cancel(); <-published }()

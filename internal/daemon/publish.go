@@ -55,6 +55,9 @@ func (p *publisher) emit(ev service.Event) {
 	if m := p.d.metrics; m != nil {
 		m.Event(ev)
 	}
+	if n := p.d.notify; n != nil {
+		n.Notify(ev)
+	}
 	select {
 	case p.events <- ev:
 	default:
