@@ -20,6 +20,10 @@ missing=()
 for tool in dig named-checkzone nsd knotd kdig unbound; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg_of[$tool]}")
 done
+# The Route 53 e2e tests run Debian's aws CLI and boto3 by their full paths (/usr/bin/aws,
+# /usr/bin/python3): a pyenv or pip copy earlier on PATH is not what they test.
+[ -x /usr/bin/aws ] || missing+=(awscli)
+/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
 if ((${#missing[@]})); then
 	echo "test.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -45,6 +49,8 @@ if ((${#missing[@]})); then
 	for tool in dig named-checkzone nsd knotd kdig unbound; do
 		command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool still missing after apt-get install" >&2; exit 1; }
 	done
+	[ -x /usr/bin/aws ] || { echo "test.sh: /usr/bin/aws still missing after apt-get install" >&2; exit 1; }
+	/usr/bin/python3 -c 'import boto3' || { echo "test.sh: boto3 still missing after apt-get install" >&2; exit 1; }
 fi
 
 # --- Go ----------------------------------------------------------------------------------------
