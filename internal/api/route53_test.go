@@ -546,7 +546,7 @@ func TestRoute53BadInput(t *testing.T) {
 		{"wrong root", "POST", "/hostedzone", "<CreateHealthCheckRequest" + ns + "/>", 400, "InvalidInput", "CreateHostedZoneRequest"},
 		{"unknown element", "POST", "/hostedzone", "<CreateHostedZoneRequest" + ns + "><Name>a.com</Name><CallerReference>r</CallerReference><Colour>red</Colour></CreateHostedZoneRequest>", 400, "InvalidInput", "'Colour'"},
 		{"bad action", "POST", id[len(""):] + "/rrset/", change("<Action>REPLACE</Action>" + rrset), 400, "InvalidInput", "cvc-enumeration-valid: Value 'REPLACE'"},
-		{"bad ttl", "POST", id + "/rrset/", change("<Action>UPSERT</Action>" + strings.Replace(rrset, "<TTL>60", "<TTL>sixty", 1)), 400, "InvalidInput", "'sixty'"},
+		{"bad ttl", "POST", id + "/rrset/", change("<Action>UPSERT</Action>" + strings.Replace(rrset, "<TTL>60", "<TTL>sixty", 1)), 400, "InvalidInput", "'sixty' is not a valid value for 'integer' (element TTL)"},
 		{"bad type", "POST", id + "/rrset/", change("<Action>UPSERT</Action>" + strings.Replace(rrset, "<Type>A", "<Type>AX", 1)), 400, "InvalidInput", "Value 'AX'"},
 		{"long value", "POST", id + "/rrset/", change("<Action>UPSERT</Action>" + strings.Replace(rrset, "<Name>x", "<Name>"+strings.Repeat("x", 64), 1)), 400, "InvalidChangeBatch", ""},
 		{"unknown zone", "GET", "/hostedzone/ZNOPE", "", 404, "NoSuchHostedZone", "ZNOPE"},

@@ -380,6 +380,7 @@ func checkElements(body []byte, root string, t reflect.Type) error {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	var stack []reflect.Type
 	var names []string
+	var text []byte // the character data of the current element
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -416,8 +417,14 @@ func checkElements(body []byte, root string, t reflect.Type) error {
 			if !ok {
 				return invalidInput(fmt.Sprintf("Invalid XML ; cvc-complex-type.2.4.a: Invalid content was found starting with element '%s' inside '%s'.", name, names[len(names)-1]))
 			}
-			stack, names = append(stack, child), append(names, name)
+			stack, names, text = append(stack, child), append(names, name), text[:0]
+		case xml.CharData:
+			text = append(text, el...)
 		case xml.EndElement:
+			if err := checkValue(names[len(names)-1], stack[len(stack)-1], strings.TrimSpace(string(text))); err != nil {
+				return err
+			}
+			text = text[:0]
 			stack, names = stack[:len(stack)-1], names[:len(names)-1]
 			if len(stack) == 0 {
 				names = append(names[:0:0], root) // a second root is an error
@@ -443,4 +450,30 @@ func checkElements(body []byte, root string, t reflect.Type) error {
 			}
 		}
 	}
+}
+
+// checkValue fails when the text of a numeric or boolean element does not parse, naming the element.
+func checkValue(name string, t reflect.Type, text string) error {
+	var err error
+	var typ string
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		_, err = strconv.ParseInt(text, 10, t.Bits())
+		typ = "integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		_, err = strconv.ParseUint(text, 10, t.Bits())
+		typ = "unsigned integer"
+	case reflect.Float32, reflect.Float64:
+		_, err = strconv.ParseFloat(text, t.Bits())
+		typ = "number"
+	case reflect.Bool:
+		_, err = strconv.ParseBool(text)
+		typ = "boolean"
+	default:
+		return nil
+	}
+	if err != nil {
+		return invalidInput(fmt.Sprintf("Invalid XML ; cvc-datatype-valid.1.2.1: '%s' is not a valid value for '%s' (element %s).", text, typ, name))
+	}
+	return nil
 }
