@@ -101,8 +101,6 @@ func (h *Route53) routes() {
 	})
 }
 
-type requestIDKey struct{}
-
 // ServeHTTP authenticates the request, reads its body (capped) and runs the operation.
 func (h *Route53) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()

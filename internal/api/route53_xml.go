@@ -427,9 +427,7 @@ func checkElements(body []byte, root string, t reflect.Type) error {
 			text = text[:0]
 			stack, names = stack[:len(stack)-1], names[:len(names)-1]
 			if len(stack) == 0 {
-				names = append(names[:0:0], root) // a second root is an error
-				stack = nil
-				// anything but whitespace or comments after the root is refused below
+				// Anything but whitespace or comments after the root is refused.
 				for {
 					tok, err := dec.Token()
 					if err == io.EOF {
