@@ -33,12 +33,8 @@ const (
 	checkCallerPrefix = "callerref/healthcheck/"
 )
 
-func checkKey(id string) string          { return checkPrefix + id }
-func checkCallerKey(ref string) string   { return checkCallerPrefix + ref }
-func isCheckKey(k string) (string, bool) { return cutPrefix(k, checkPrefix) }
-func cutPrefix(k, p string) (string, bool) {
-	return k[min(len(p), len(k)):], len(k) > len(p) && k[:len(p)] == p
-}
+func checkKey(id string) string        { return checkPrefix + id }
+func checkCallerKey(ref string) string { return checkCallerPrefix + ref }
 
 // CheckIDs returns the ids of the health checks the given keys touch.
 func CheckIDs(keys []string) []string {
