@@ -87,6 +87,7 @@ func newRoot(e *env) *cobra.Command {
 		return newClient(url)
 	}
 	root.AddCommand(newServe(e), newZone(e, cl), newRecords(e, cl), newChange(e, cl), newCheck(e, cl), newEvents(e, cl), newWatch(e), newSwitch(e, cl), newVersion(e))
+	root.AddCommand(newMaintenance(e, cl))
 	return root
 }
 

@@ -82,6 +82,9 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	published := make(chan error, 1)
 	go func() { published <- pub.run(ctx) }()
 	defer func() { cancel(); <-published }()
+	maintained := make(chan struct{})
+	go func() { d.runMaintenance(ctx, pub.emit); close(maintained) }()
+	defer func() { cancel(); <-maintained }()
 
 	d.dns = dnsserver.New(dnsserver.Config{Listen: d.cfg.DNSListen, Sockets: d.cfg.DNSSockets, Logger: d.log}, &d.snap)
 	if err := d.dns.Start(); err != nil {
@@ -95,6 +98,7 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	}
 	apiServer := api.New(d.svc, d.log)
 	apiServer.Metrics(d.metrics.Handler())
+	apiServer.MaintenanceRoutes()
 	handler, err := d.apiHandler(apiServer)
 	if err != nil {
 		d.ln.Close()
