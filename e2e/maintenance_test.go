@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +72,31 @@ func TestMaintenanceWindowLive(t *testing.T) {
 	s.simpleA(t, "app.test", "www.app.test", "127.0.0.2", 2)
 	w := s.createWindow(t, "--zone", "app.test", "--name", "www", "--to", "127.0.0.3", "--start", "+3s", "--end", "+5s", "--ttl-during", "1")
 
+	// failoverdns watch measures the two switches beside the dig loop: from now to the middle of
+	// the window, and from there to after the end.
+	mid := w.Start.Add(w.End.Sub(w.Start) / 2)
+	type watched struct {
+		out, errOut string
+		err         error
+	}
+	watches := make(chan watched, 2)
+	go func() {
+		for _, part := range []struct {
+			until  time.Time
+			expect string
+		}{{mid, "127.0.0.3"}, {w.RestoreTTLAt.Add(500 * time.Millisecond), "127.0.0.2"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Until(part.until)+30*time.Second)
+			cmd := exec.CommandContext(ctx, binPath, "watch", "www.app.test", "--server", s.dns, "--interval", "100ms",
+				"--duration", time.Until(part.until).Round(time.Millisecond).String(), "--expect", part.expect, "--json")
+			cmd.Env = binEnv()
+			var o, e bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &o, &e
+			err := cmd.Run()
+			cancel()
+			watches <- watched{o.String(), e.String(), err}
+		}
+	}()
+
 	seen := map[string]int{}
 	ttls := map[string]map[uint32]bool{"127.0.0.2": {}, "127.0.0.3": {}}
 	var polls int
@@ -96,6 +124,32 @@ func TestMaintenanceWindowLive(t *testing.T) {
 	}
 	if !ttls["127.0.0.2"][2] || !ttls["127.0.0.2"][1] || !ttls["127.0.0.3"][1] || ttls["127.0.0.3"][2] {
 		t.Errorf("TTLs seen: %v; want 2 and 1 for the original system, 1 only for the maintenance one", ttls)
+	}
+
+	for i, want := range [][2]string{{"127.0.0.2", "127.0.0.3"}, {"127.0.0.3", "127.0.0.2"}} {
+		var res watched
+		select {
+		case res = <-watches:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("failoverdns watch %d did not end", i+1)
+		}
+		var sum struct {
+			Targets []struct {
+				Polls, Errors int
+				Changes       []struct{ Before, After []string }
+				Unexpected    [][]string
+				Reached       bool
+			}
+		}
+		if res.err != nil || json.Unmarshal([]byte(res.out), &sum) != nil || len(sum.Targets) != 1 {
+			t.Errorf("failoverdns watch %d: %v\n%s\n%s", i+1, res.err, res.out, res.errOut)
+			continue
+		}
+		tr := sum.Targets[0]
+		if tr.Errors != 0 || len(tr.Unexpected) != 0 || !tr.Reached || len(tr.Changes) != 1 || tr.Polls < 5 ||
+			fmt.Sprint(tr.Changes[0].Before, tr.Changes[0].After) != fmt.Sprint([]string{want[0]}, []string{want[1]}) {
+			t.Errorf("failoverdns watch %d: want one clean change %s -> %s:\n%s", i+1, want[0], want[1], res.out)
+		}
 	}
 
 	done := waitWindowState(t, s, w.Id, "done")
