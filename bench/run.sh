@@ -150,7 +150,7 @@ for ph in $PHASES; do
   case $ph in
   qps)
     echo "=== qps: static zone"
-    for s in nsd knot gdnsd pdns failoverdns; do
+    for s in ${QPS_SERVERS:-nsd knot gdnsd pdns failoverdns}; do
       start "$s" "$WORK/$ph-$s" bench.test "$ZONE" || { stop_server "$SERVER_PID"; SERVER_PID=""; continue; }
       answers "$PORT" "$HERE/queries.txt" >"$WORK/answers/$s.txt"
       measure "$ph" "$s" "$HERE/queries.txt"

@@ -283,19 +283,13 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 		r.s.udp = append(r.s.udp, c)
 		r.s.mu.Unlock()
 		r.w = newWorker(c)
+		setBuffers(conn)
 	}
 	w := r.w
 	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && !la.IP.IsUnspecified() {
-		// Bound to one address, replies leave from it: no packet info needed, no allocations.
-		for {
-			n, from, err := conn.ReadFromUDPAddrPort(w.in)
-			if err != nil {
-				return nil, nil, err
-			}
-			if resp := r.s.handle(w, w.in[:n], false); resp != nil {
-				_, _ = conn.WriteToUDPAddrPort(resp, from) // a failed send is the client's loss
-			}
-		}
+		// Bound to one address, replies leave from it: no packet info needed, no allocations,
+		// and on Linux many datagrams per system call.
+		return nil, nil, r.serveBatched(conn)
 	}
 	// Bound to a wildcard address: miekg/dns's sessions carry the query's destination address
 	// so that the reply leaves from it.
@@ -306,6 +300,20 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 		}
 		if resp := r.s.handle(w, w.in[:n], false); resp != nil {
 			_, _ = dns.WriteToSessionUDP(conn, resp, session)
+		}
+	}
+}
+
+// serveEach answers the queries of conn, one datagram per system call, until reading fails.
+func (r *reader) serveEach(conn *net.UDPConn) error {
+	w := r.w
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(w.in)
+		if err != nil {
+			return err
+		}
+		if resp := r.s.handle(w, w.in[:n], false); resp != nil {
+			_, _ = conn.WriteToUDPAddrPort(resp, from) // a failed send is the client's loss
 		}
 	}
 }
