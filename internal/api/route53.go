@@ -343,7 +343,7 @@ func (h *Route53) listZones(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, invalidInput(enumMessage(t, []string{"PrivateHostedZone"})))
 		return
 	}
-	zones, err := h.svc.ListZonesByName(r.Context())
+	zones, err := h.svc.ListZones(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -402,7 +402,7 @@ func (h *Route53) listZonesByName(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, invalidInput("hostedzoneid needs dnsname: give both, as NextDNSName and NextHostedZoneId return them"))
 		return
 	}
-	zones, err := h.svc.ListZonesByName(r.Context())
+	zones, err := h.svc.ListZones(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return

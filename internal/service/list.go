@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"slices"
 
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
@@ -33,23 +32,4 @@ func (s *Service) ListRecordSets(ctx context.Context, ref string, start zone.Key
 		page.Next = &k
 	}
 	return page, nil
-}
-
-// ListZonesByName returns every hosted zone in Route 53's ListHostedZonesByName order: by name
-// with its labels reversed ("com.example."), then by id.
-func (s *Service) ListZonesByName(ctx context.Context) ([]HostedZone, error) {
-	zones, err := s.ListZones(ctx)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(zones, func(a, b HostedZone) int {
-		switch {
-		case zone.Less(zone.RecordSet{Name: a.Name}, zone.RecordSet{Name: b.Name}):
-			return -1
-		case zone.Less(zone.RecordSet{Name: b.Name}, zone.RecordSet{Name: a.Name}):
-			return 1
-		}
-		return 0
-	})
-	return zones, nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,7 +142,7 @@ func (s *Service) CreateZone(ctx context.Context, name, callerReference, comment
 	return meta.hostedZone(), s.settle(ctx, change, rev), nil
 }
 
-// ListZones returns every hosted zone, ordered by name (Route 53's ListHostedZonesByName order).
+// ListZones returns every hosted zone in Route 53's ListHostedZonesByName order.
 func (s *Service) ListZones(ctx context.Context) ([]HostedZone, error) {
 	var out []HostedZone
 	err := s.st.View(ctx, func(r store.Reader) error {
@@ -153,6 +154,10 @@ func (s *Service) ListZones(ctx context.Context) ([]HostedZone, error) {
 			out = append(out, m.hostedZone())
 			return nil
 		})
+	})
+	// Route 53's ListHostedZonesByName order: names compared with their labels reversed.
+	slices.SortStableFunc(out, func(a, b HostedZone) int {
+		return zone.CompareNames(a.Name, b.Name)
 	})
 	return out, wrapStore("list zones", err)
 }

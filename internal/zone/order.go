@@ -23,6 +23,9 @@ func compareKey(a, b Key) int {
 	return strings.Compare(a.SetIdentifier, b.SetIdentifier)
 }
 
+// CompareNames orders canonical names as Route 53 lists them (labels reversed): -1, 0 or +1.
+func CompareNames(a, b string) int { return compareNames(a, b) }
+
 // compareNames compares two canonical names as the strings "label_n.….label_1." (labels
 // reversed, each followed by a dot) compare bytewise, without building those strings.
 func compareNames(a, b string) int {
