@@ -1,0 +1,75 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/failoverdns/failoverdns/internal/store"
+	"github.com/failoverdns/failoverdns/internal/zone"
+)
+
+// Changed is what a set of store keys touched among the zones: zones whose own record changed
+// (created, deleted, renamed, recounted) and, per zone id, the names whose record sets changed.
+type Changed struct {
+	Zones []string            // ids of zones whose zone/<id> key changed
+	Names map[string][]string // zone id -> canonical names with a changed record set, once each
+}
+
+// ChangedNames sorts store keys (a change event's) into the zones and names they touched.
+func ChangedNames(keys []string) Changed {
+	c := Changed{Names: map[string][]string{}}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, zonePrefix):
+			id := k[len(zonePrefix):]
+			if !slices.Contains(c.Zones, id) {
+				c.Zones = append(c.Zones, id)
+			}
+		case strings.HasPrefix(k, recordPrefix_):
+			id, rest, ok := strings.Cut(k[len(recordPrefix_):], "/")
+			if !ok {
+				continue
+			}
+			name, _, _ := strings.Cut(rest, "\x00")
+			if seen[id+"/"+name] {
+				continue
+			}
+			seen[id+"/"+name] = true
+			c.Names[id] = append(c.Names[id], name)
+		}
+	}
+	return c
+}
+
+// RecordSetsAt returns the record sets of the zone with id at the given canonical names, read in
+// one transaction, and whether the zone exists.
+func (s *Service) RecordSetsAt(ctx context.Context, id string, names []string) (sets []zone.RecordSet, exists bool, err error) {
+	err = s.st.View(ctx, func(r store.Reader) error {
+		if _, ok, err := r.Get(zoneKey(id)); err != nil || !ok {
+			return err
+		}
+		exists = true
+		for _, name := range names {
+			if sets, err = readAt(r, id, name, sets); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return sets, exists, wrapStore("read record sets", err)
+}
+
+// readAt appends the record sets of zone id named name (canonical) to sets.
+func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.RecordSet, error) {
+	err := r.Scan(recordPrefix(id)+name+"\x00", func(k string, v []byte) error {
+		var rs zone.RecordSet
+		if err := decodeJSON(k, v, &rs); err != nil {
+			return err
+		}
+		sets = append(sets, rs)
+		return nil
+	})
+	return sets, err
+}
