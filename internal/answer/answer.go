@@ -4,6 +4,7 @@ package answer
 
 import (
 	"math/rand/v2"
+	"net"
 	"slices"
 
 	"github.com/miekg/dns"
@@ -25,9 +26,18 @@ const (
 // number of goroutines may use it at once; a new zone version or health state means a new
 // snapshot.
 type Snapshot struct {
-	zones  map[string]*zoneData // by apex
-	wire   map[dns.RR][]byte    // uncompressed RDATA of every record the snapshot holds
-	routes []*group             // routed groups and aliases evaluating target health, for Routes
+	zones map[string]*zoneData // by apex
+	// wire is the uncompressed RDATA of every record the snapshot holds other than A and AAAA
+	// records (whose RDATA is their address).
+	wire layered[dns.RR, []byte]
+	// dynGroups are the groups whose answer depends on health, an alias's target before the
+	// alias; dyn[i] is what dynGroups[i] answers under this snapshot's health states.
+	dynGroups []*group
+	dyn       []dynState
+	routes    []*group // routed groups and aliases evaluating target health, for Routes
+	// aliasTargets are the names and types aliases point at, hosted or not: Patch leaves them
+	// to a full build.
+	aliasTargets map[groupKey]bool
 }
 
 // Result is the answer to one question. Its slices are shared with the snapshot and with other
@@ -40,15 +50,25 @@ type Result struct {
 	Answer, Ns, Extra []dns.RR
 }
 
-// Rdata returns the uncompressed wire form of the RDATA of rr when rr is a record the snapshot
-// holds (including alias records whose answer Build resolved once). It reports false for records
-// synthesized for one Result (wildcard answers, and alias records resolved per query because their
-// target's answer varies); those belong to that Result alone, so a caller may pack them
-// with miekg/dns, which writes their Rdlength field. Records the snapshot holds must never be
-// packed that way: they are shared between goroutines.
+// Rdata returns the uncompressed wire form of the RDATA of rr when rr is an A or AAAA record
+// (its address) or a record the snapshot holds (including alias records whose answer Build
+// resolved once). It reports false for other records synthesized for one Result (wildcard
+// answers, and alias records resolved per query because their target's answer varies); those
+// belong to that Result alone, so a caller may pack them with miekg/dns, which writes their
+// Rdlength field. Records the snapshot holds must never be packed that way: they are shared
+// between goroutines.
 func (s *Snapshot) Rdata(rr dns.RR) ([]byte, bool) {
-	b, ok := s.wire[rr]
-	return b, ok
+	switch r := rr.(type) {
+	case *dns.A:
+		if ip := r.A.To4(); ip != nil {
+			return ip, true
+		}
+	case *dns.AAAA:
+		if len(r.AAAA) == net.IPv6len {
+			return r.AAAA, true
+		}
+	}
+	return s.wire.get(rr)
 }
 
 // Zones returns the number of zones the snapshot serves.
@@ -105,7 +125,7 @@ func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
 	}
 	if st.kind == kindAnswer && st.next == "" {
 		res.Extra = s.additional(st.z, st.rrs, st.rrtype)
-		if g := st.z.top.get(dns.TypeNS); g != nil && st.z != z {
+		if g := st.z.top.get(dns.TypeNS); g != nil && st.z.apex != z.apex {
 			// The chase ended in another zone: like NSD, name that zone's servers too.
 			ns := s.records(g, 0)
 			res.Ns = ns
@@ -129,9 +149,11 @@ func appendNew(a, b []dns.RR) []dns.RR {
 // except that DS at a zone's apex is answered by the parent zone when we host that too.
 func (s *Snapshot) zoneForQuery(name string, l *labels, qtype uint16) (*zoneData, int) {
 	z, zi := s.zoneFor(name, l)
-	if z != nil && zi == 0 && qtype == dns.TypeDS && z.parent != nil {
-		z = z.parent
-		zi = l.n - z.labels
+	if z != nil && zi == 0 && qtype == dns.TypeDS && z.parent != "" {
+		if p := s.zones[z.parent]; p != nil {
+			z = p
+			zi = l.n - z.labels
+		}
 	}
 	return z, zi
 }
@@ -198,7 +220,7 @@ func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *la
 func (s *Snapshot) resolve(z *zoneData, name string, l *labels, zi int, qtype uint16) step {
 	ce := z.top
 	for i := zi - 1; i >= 0; i-- {
-		n := z.nodes[l.suffix(name, i)]
+		n, _ := z.nodes.get(l.suffix(name, i))
 		if n == nil {
 			if ce.wild != nil {
 				return s.fromNode(z, ce.wild, name, qtype, true)
@@ -265,14 +287,18 @@ func (s *Snapshot) records(g *group, depth int) []dns.RR {
 // group's name. Records an alias reaches through its target are not (yet), so that a chain of
 // aliases copies its answer once, for the name at its head.
 func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
-	if g.hasStatic {
-		return g.static, true
+	if g.plain() {
+		return g.rrs, true
 	}
-	if !g.routed {
+	st := &s.dyn[g.dyn]
+	if st.hasStatic {
+		return st.static, true
+	}
+	if !g.d.routed {
 		return s.memberRecords(g, 0, depth)
 	}
 	var buf [routing.MaxPick]int
-	idx := g.dec.Pick(rand.Uint64(), buf[:0])
+	idx := st.dec.Pick(rand.Uint64(), buf[:0])
 	switch len(idx) {
 	case 0:
 		return nil, true
@@ -281,7 +307,7 @@ func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 	}
 	n := 0
 	for _, i := range idx {
-		n += len(g.members[i].rrs)
+		n += len(g.d.members[i].rrs)
 	}
 	out := make([]dns.RR, 0, n)
 	owned = true
@@ -296,7 +322,7 @@ func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 // memberRecords returns the records of one record set of g, its own or its alias target's, and
 // whether they are owned by g's name.
 func (s *Snapshot) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
-	m := &g.members[i]
+	m := &g.d.members[i]
 	if m.alias == "" {
 		return m.rrs, true
 	}
@@ -310,8 +336,8 @@ func (s *Snapshot) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
 // referral returns the authority (the delegation's NS records) and additional (glue) sections of
 // a referral.
 func (s *Snapshot) referral(st step) (ns, extra []dns.RR) {
-	if st.cut.static {
-		return st.cut.refNS, st.cut.refGlue
+	if r := st.cut.ref; r != nil {
+		return r.ns, r.glue
 	}
 	ns = s.records(st.cut.get(dns.TypeNS), 0)
 	extra, _ = s.glue(st.z, ns)
@@ -327,13 +353,13 @@ func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) 
 		if t == "" || seenTarget(ns[:i], t) || !inZone(z.apex, t) {
 			continue
 		}
-		n := z.nodes[t]
+		n, _ := z.nodes.get(t)
 		if n == nil {
 			continue
 		}
 		for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			if ag := n.get(typ); ag != nil {
-				static = static && ag.hasStatic
+				static = static && ag.plain()
 				extra = concat(extra, s.records(ag, 0))
 			}
 		}
@@ -361,7 +387,7 @@ func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR
 		if t == "" || !inZone(z.apex, t) {
 			continue
 		}
-		if n := z.nodes[t]; n != nil {
+		if n, _ := z.nodes.get(t); n != nil {
 			for _, typ := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 				if g := n.get(typ); g != nil {
 					extra = concat(extra, s.records(g, 0))

@@ -3,6 +3,7 @@ package answer
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"net"
 	"net/netip"
 	"slices"
@@ -14,28 +15,37 @@ import (
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// zoneData is one hosted zone, compiled.
+// zoneData is one hosted zone, compiled. A patch makes a new zoneData sharing what it did not
+// change.
 type zoneData struct {
 	apex   string
 	id     string
-	labels int       // labels in apex
-	parent *zoneData // the closest enclosing zone we also host, for DS queries at the apex
-	nodes  map[string]*node
+	labels int    // labels in apex
+	parent string // the apex of the closest enclosing zone we also host, for DS at the apex
+	nodes  layered[string, *node]
 	top    *node    // the apex node
 	negSOA []dns.RR // the SOA with TTL min(SOA TTL, MINIMUM), for negative answers (RFC 2308)
+	// nsTargets are the names the NS records of the zone's delegations point at: their
+	// addresses are the glue of referrals built once, so a patch that changes them is a rebuild.
+	nsTargets map[string]bool
 }
 
-// node is one owner name of a zone: an existing name or an empty non-terminal.
+// node is one owner name of a zone: an existing name or an empty non-terminal. A node never
+// changes once its snapshot is built; a patch replaces it.
 type node struct {
-	name  string
-	sets  []*group // by type, ascending
-	cname *group
-	wild  *node // the "*" child, when the zone has one
-	cut   bool  // an NS record set below the apex: a delegation point
-	// At a cut whose NS records and glue cannot vary (static), the referral, built once.
-	static  bool
-	refNS   []dns.RR
-	refGlue []dns.RR
+	name     string
+	sets     []*group // by type, ascending
+	cname    *group
+	wild     *node // the "*" child, when the zone has one
+	cut      bool  // an NS record set below the apex: a delegation point
+	children int32 // nodes directly below this one, to know when an empty non-terminal goes
+	// ref is the referral at a cut whose NS records and glue cannot vary, built once.
+	ref *referral
+}
+
+// referral is the authority and additional sections of a referral.
+type referral struct {
+	ns, glue []dns.RR
 }
 
 // get returns the node's group of type t, or nil.
@@ -50,20 +60,40 @@ func (n *node) get(t uint16) *group {
 
 // group is every record set of one name and type: a single simple record set, or the record
 // sets of one routing policy.
+//
+// A plain group (one simple record set with values, without a health check) answers the same
+// for every query and every health state: its records are its answer. Any other group is
+// dynamic: its record sets are kept for routing.Decide, and what it answers under the
+// snapshot's health states is in the snapshot's dyn table, at index dyn. So a change of health
+// makes a new table, not new groups.
 type group struct {
-	name    string
-	rrtype  uint16
+	name   string
+	rrtype uint16
+	dyn    int32     // index in Snapshot.dyn; -1 for a plain group
+	rrs    []dns.RR  // a plain group's records, owned by its name
+	d      *dynGroup // a dynamic group's record sets
+}
+
+// plain reports whether g answers the same under every health state.
+func (g *group) plain() bool { return g.d == nil }
+
+// dynGroup is what a dynamic group keeps of its record sets.
+type dynGroup struct {
 	sets    []zone.RecordSet // as stored, sorted by SetIdentifier: the routing input
 	members []member         // members[i] is sets[i], compiled
 	routed  bool             // the record sets have SetIdentifiers and a routing policy
-	// Set by decide, in dependency order (an alias's target first).
+}
+
+// dynState is what a dynamic group answers with under one snapshot's health states, set by
+// decide in dependency order (an alias's target first).
+type dynState struct {
 	state   uint8            // decide's progress: unseen, deciding, decided
 	dec     routing.Decision // routed groups only
 	healthy bool             // the group's health as an alias with EvaluateTargetHealth sees it
-	// static is the answer when it is the same for every query (a simple or fixed decision over
-	// record sets and aliases whose targets are static). hasStatic distinguishes a static empty
-	// answer (NODATA). synth marks a static answer built for this group (an alias's records,
-	// owned by its name) rather than shared with a member.
+	// static is the answer when it is the same for every query (a fixed decision over record
+	// sets and aliases whose targets are static). hasStatic distinguishes a static empty answer
+	// (NODATA). synth marks a static answer built for this group (an alias's records, owned by
+	// its name) rather than shared with a member.
 	static    []dns.RR
 	hasStatic bool
 	synth     bool
@@ -87,7 +117,7 @@ func Build(zones []zone.Zone) (*Snapshot, error) {
 // group is unhealthy). healthy(id) reports the state of the health check with that ID and whether
 // the check is known at all; Build calls it once per record set naming a check and keeps no
 // reference to it. A nil healthy means every check passes. A change of health state needs a new
-// snapshot, as a change of records does.
+// snapshot (Snapshot.WithHealth), as a change of records does (Snapshot.Patch).
 //
 // Every record set's values are parsed once here. BuildWithHealth fails, naming the zone and
 // record set, on data the DNS path cannot serve: a name or value that does not parse, a name
@@ -112,67 +142,111 @@ func Build(zones []zone.Zone) (*Snapshot, error) {
 // So an alias without EvaluateTargetHealth is healthy unless its own check fails: as in Route
 // 53, answers keep going into that branch even when every record in it is failing.
 func BuildWithHealth(zones []zone.Zone, healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
-	s := &Snapshot{zones: make(map[string]*zoneData, len(zones)), wire: make(map[dns.RR][]byte)}
-	// Phase 1: compile the record sets of every zone into groups and nodes.
-	order := make([]int, len(zones))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(zones[a].ID, zones[b].ID) })
-	for _, i := range order {
-		z := &zones[i]
-		apex, err := zone.CanonicalName(z.Name)
-		if err != nil {
-			return nil, fmt.Errorf("answer: zone %q (%s): %w", z.Name, z.ID, err)
-		}
-		if _, dup := s.zones[apex]; dup {
-			continue
-		}
-		zd, err := s.compile(z, apex)
-		if err != nil {
+	b := NewBuilder()
+	for i := range zones {
+		if err := b.Add(&zones[i]); err != nil {
 			return nil, err
 		}
-		s.zones[apex] = zd
 	}
-	// Phase 2: parent zones, for DS at a child's apex.
+	return b.Build(healthy)
+}
+
+// Builder compiles zones one at a time into a snapshot, so that a caller loading zones from
+// storage holds the record sets of one zone at a time: a compiled zone keeps none of them except
+// those of routed groups, aliases and record sets with health checks.
+type Builder struct {
+	zones map[string]*zoneData // by apex
+}
+
+// NewBuilder returns a Builder without zones.
+func NewBuilder() *Builder { return &Builder{zones: map[string]*zoneData{}} }
+
+// Add compiles z. Of two zones with the same name, the one with the smallest ID is kept.
+func (b *Builder) Add(z *zone.Zone) error {
+	apex, err := zone.CanonicalName(z.Name)
+	if err != nil {
+		return fmt.Errorf("answer: zone %q (%s): %w", z.Name, z.ID, err)
+	}
+	if old, dup := b.zones[apex]; dup && old.id <= z.ID {
+		return nil
+	}
+	zd, err := compile(z, apex)
+	if err != nil {
+		return err
+	}
+	b.zones[apex] = zd
+	return nil
+}
+
+// Build returns the snapshot of the zones added, under the given health states (see
+// BuildWithHealth). The Builder must not be used afterwards.
+func (b *Builder) Build(healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
+	s := &Snapshot{zones: b.zones}
+	b.zones = nil
+	s.link()
+	// Resolve alias targets, refusing cycles.
+	if err := s.checkAliases(); err != nil {
+		return nil, err
+	}
+	// Decide every dynamic group, alias targets first, and build the answers that cannot vary.
+	s.order()
+	s.aliasTargets = map[groupKey]bool{}
+	for _, g := range s.dynGroups {
+		for _, m := range g.d.members {
+			if m.alias != "" {
+				s.aliasTargets[groupKey{m.alias, g.rrtype}] = true
+			}
+		}
+	}
+	s.decideAll(healthy)
+	s.collectRoutes()
+	// Referrals that cannot vary.
+	for _, zd := range s.zones {
+		for _, n := range zd.nodes.all() {
+			if n.cut {
+				n.ref = s.staticReferral(zd, n)
+			}
+		}
+	}
+	// The wire form of every record.
+	wire := map[dns.RR][]byte{}
+	p := packer{}
+	for _, zd := range s.zones {
+		if err := p.zone(zd, wire, s.dyn); err != nil {
+			return nil, err
+		}
+	}
+	s.wire = layered[dns.RR, []byte]{base: wire}
+	return s, nil
+}
+
+// link sets what depends on the set of zones: each zone's parent, for DS at a child's apex.
+func (s *Snapshot) link() {
 	for _, zd := range s.zones {
 		var l labels
 		l.split(zd.apex)
+		zd.parent = ""
 		for i := 1; i <= l.n; i++ {
 			if p := s.zones[l.suffix(zd.apex, i)]; p != nil {
-				zd.parent = p
+				zd.parent = p.apex
 				break
 			}
 		}
 	}
-	// Phase 3: resolve alias targets, refusing cycles.
-	if err := s.checkAliases(); err != nil {
-		return nil, err
+}
+
+// staticReferral returns the referral of cut n of zone zd when it is the same for every query
+// and health state: its NS record set and the addresses of their in-zone targets are plain.
+func (s *Snapshot) staticReferral(zd *zoneData, n *node) *referral {
+	g := n.get(dns.TypeNS)
+	if g == nil || !g.plain() {
+		return nil
 	}
-	// Phase 4: decide every group, alias targets first, and build the answers that cannot vary.
-	d := decider{s: s, healthy: healthy}
-	for _, zd := range s.zones {
-		for _, n := range zd.nodes {
-			for _, g := range n.sets {
-				d.decide(g)
-			}
-		}
+	glue, static := s.glue(zd, g.rrs)
+	if !static {
+		return nil
 	}
-	s.collectRoutes()
-	// Phase 5: referrals that cannot vary.
-	for _, zd := range s.zones {
-		for _, n := range zd.nodes {
-			if g := n.get(dns.TypeNS); n.cut && g.hasStatic {
-				n.refNS = g.static
-				n.refGlue, n.static = s.glue(zd, g.static)
-			}
-		}
-	}
-	// Phase 6: the wire form of every record.
-	if err := s.packAll(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &referral{ns: g.rrs, glue: glue}
 }
 
 // setError names a zone and a record set in an error.
@@ -192,18 +266,130 @@ type groupKey struct {
 
 // compile builds the groups and nodes of one zone; decisions and answers come later, once every
 // zone's groups exist.
-func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
-	zd := &zoneData{apex: apex, id: z.ID, nodes: make(map[string]*node)}
+func compile(z *zone.Zone, apex string) (*zoneData, error) {
+	zd := &zoneData{apex: apex, id: z.ID, nsTargets: map[string]bool{}}
 	var al labels
 	if !al.split(apex) {
 		return nil, fmt.Errorf("answer: zone %s (%s): invalid name", z.Name, z.ID)
 	}
 	zd.labels = al.n
+	groups, err := compileGroups(z, apex, z.RecordSets)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make(map[string]*node, len(groups)+len(groups)/8)
+	for _, g := range groups {
+		n := nodes[g.name]
+		if n == nil {
+			n = &node{name: g.name}
+			nodes[g.name] = n
+			for anc := range ancestors(g.name, al.n) {
+				p := nodes[anc]
+				created := p == nil
+				if created {
+					p = &node{name: anc}
+					nodes[anc] = p
+				}
+				p.children++
+				if !created {
+					break // so do p's ancestors
+				}
+			}
+		}
+		n.sets = append(n.sets, g)
+	}
+	zd.top = nodes[apex]
+	if zd.top == nil {
+		return nil, fmt.Errorf("answer: zone %s (%s): no SOA record set", z.Name, z.ID)
+	}
+	for _, n := range nodes {
+		finishNode(zd, n)
+		if strings.HasPrefix(n.name, "*.") && n != zd.top {
+			nodes[parentName(n.name)].wild = n
+		}
+		if n.cut {
+			for _, rr := range n.get(dns.TypeNS).rrsOf() {
+				if t := targetOf(rr); t != "" {
+					zd.nsTargets[t] = true
+				}
+			}
+		}
+	}
+	zd.nodes = layered[string, *node]{base: nodes}
+	if err := zd.setSOA(z); err != nil {
+		return nil, err
+	}
+	return zd, nil
+}
 
-	groups := map[groupKey]*group{}
+// finishNode sorts a node's groups by type and sets what follows from them.
+func finishNode(zd *zoneData, n *node) {
+	slices.SortFunc(n.sets, func(a, b *group) int { return cmp.Compare(a.rrtype, b.rrtype) })
+	n.sets = slices.Clip(n.sets)
+	n.cname = n.get(dns.TypeCNAME)
+	n.cut = n.name != zd.apex && n.get(dns.TypeNS) != nil
+}
+
+// setSOA sets the SOA of negative answers from the apex's SOA record set.
+func (zd *zoneData) setSOA(z *zone.Zone) error {
+	soa := zd.top.get(dns.TypeSOA)
+	if soa == nil || !soa.plain() || len(soa.rrs) != 1 {
+		return fmt.Errorf("answer: zone %s (%s): no SOA record set (or a routed or alias one) at the apex", z.Name, z.ID)
+	}
+	neg := dns.Copy(soa.rrs[0]).(*dns.SOA)
+	neg.Hdr.Ttl = min(neg.Hdr.Ttl, neg.Minttl)
+	zd.negSOA = []dns.RR{neg}
+	return nil
+}
+
+// rrsOf returns the records of every record set of g that has values (an alias has none).
+func (g *group) rrsOf() []dns.RR {
+	if g == nil {
+		return nil
+	}
+	if g.plain() {
+		return g.rrs
+	}
+	var out []dns.RR
+	for _, m := range g.d.members {
+		out = append(out, m.rrs...)
+	}
+	return out
+}
+
+// ancestors yields the names above name (canonical) up to and including the apex, which has
+// apexLabels labels, nearest first.
+func ancestors(name string, apexLabels int) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var l labels
+		l.split(name)
+		for i := 1; i <= l.n-apexLabels; i++ {
+			if !yield(l.suffix(name, i)) {
+				return
+			}
+		}
+	}
+}
+
+// parentName returns name without its first label.
+func parentName(name string) string {
+	var l labels
+	l.split(name)
+	return l.suffix(name, 1)
+}
+
+// compileGroups compiles record sets of zone z (apex canonical) into groups, in the order their
+// names and types first appear.
+func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, error) {
+	type pending struct {
+		sets    []zone.RecordSet
+		members []member
+	}
+	index := map[groupKey]int{}
 	var keys []groupKey
-	for i := range z.RecordSets {
-		rs := &z.RecordSets[i]
+	var groups []pending
+	for i := range sets {
+		rs := &sets[i]
 		name, err := zone.CanonicalName(rs.Name)
 		if err != nil {
 			return nil, setError(z, rs, "%v", err)
@@ -231,12 +417,14 @@ func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
 			m.rrs = rrs
 		}
 		k := groupKey{name, t}
-		g := groups[k]
-		if g == nil {
-			g = &group{name: name, rrtype: t}
-			groups[k] = g
+		gi, seen := index[k]
+		if !seen {
+			gi = len(groups)
+			index[k] = gi
 			keys = append(keys, k)
+			groups = append(groups, pending{})
 		}
+		g := &groups[gi]
 		if len(g.sets) > 0 {
 			first := &g.sets[0]
 			switch {
@@ -253,43 +441,26 @@ func (s *Snapshot) compile(z *zone.Zone, apex string) (*zoneData, error) {
 		g.sets = append(g.sets, *rs)
 		g.members = append(g.members, m)
 	}
-
-	for _, k := range keys {
-		g := groups[k]
-		if g.sets[0].SetIdentifier != "" {
-			g.routed = true
-			sortGroup(g)
+	out := make([]*group, len(keys))
+	for i, k := range keys {
+		p := &groups[i]
+		g := &group{name: k.name, rrtype: k.t, dyn: -1}
+		if first := &p.sets[0]; len(p.sets) == 1 && first.SetIdentifier == "" && first.AliasTarget == nil && first.HealthCheckId == "" {
+			g.rrs = p.members[0].rrs
+		} else {
+			g.d = &dynGroup{sets: p.sets, members: p.members, routed: first.SetIdentifier != ""}
+			if g.d.routed {
+				sortGroup(g.d)
+			}
 		}
-		n := zd.node(k.name, &al)
-		n.sets = append(n.sets, g)
+		out[i] = g
 	}
-	zd.top = zd.nodes[apex]
-	if zd.top == nil {
-		return nil, fmt.Errorf("answer: zone %s (%s): no SOA record set", z.Name, z.ID)
-	}
-	for _, n := range zd.nodes {
-		slices.SortFunc(n.sets, func(a, b *group) int { return cmp.Compare(a.rrtype, b.rrtype) })
-		n.cname = n.get(dns.TypeCNAME)
-		n.cut = n != zd.top && n.get(dns.TypeNS) != nil
-		if strings.HasPrefix(n.name, "*.") && n != zd.top {
-			var l labels
-			l.split(n.name)
-			zd.nodes[l.suffix(n.name, 1)].wild = n
-		}
-	}
-	soa := zd.top.get(dns.TypeSOA)
-	if soa == nil || soa.routed || soa.members[0].alias != "" || len(soa.members[0].rrs) != 1 {
-		return nil, fmt.Errorf("answer: zone %s (%s): no SOA record set (or a routed or alias one) at the apex", z.Name, z.ID)
-	}
-	neg := dns.Copy(soa.members[0].rrs[0]).(*dns.SOA)
-	neg.Hdr.Ttl = min(neg.Hdr.Ttl, neg.Minttl)
-	zd.negSOA = []dns.RR{neg}
-	return zd, nil
+	return out, nil
 }
 
 // parseRecords returns the records of rs, owned by name (its canonical form), of type t. Plain
-// A and AAAA values, most of any zone and all a rebuild on a health change reparses, skip the
-// zone-file parser; they come out exactly as it would make them.
+// A and AAAA values, most of any zone, skip the zone-file parser; they come out exactly as it
+// would make them.
 func parseRecords(rs *zone.RecordSet, name string, t uint16) ([]dns.RR, error) {
 	if t == dns.TypeA || t == dns.TypeAAAA {
 		if rrs := parseAddresses(rs, name, t); rrs != nil {
@@ -339,7 +510,7 @@ func parseAddresses(rs *zone.RecordSet, name string, t uint16) []dns.RR {
 
 // sortGroup orders a routed group's record sets by SetIdentifier, so that a group's decision
 // does not depend on the order the zone lists them in.
-func sortGroup(g *group) {
+func sortGroup(g *dynGroup) {
 	perm := make([]int, len(g.sets))
 	for i := range perm {
 		perm[i] = i
@@ -356,36 +527,21 @@ func sortGroup(g *group) {
 	g.sets, g.members = sets, members
 }
 
-// node returns the node for name, creating it and any missing empty non-terminals up to the apex.
-func (zd *zoneData) node(name string, apexLabels *labels) *node {
-	if n := zd.nodes[name]; n != nil {
-		return n
-	}
-	n := &node{name: name}
-	zd.nodes[name] = n
-	var l labels
-	l.split(name)
-	for i := 1; i <= l.n-apexLabels.n; i++ {
-		anc := l.suffix(name, i)
-		if zd.nodes[anc] != nil {
-			break
-		}
-		zd.nodes[anc] = &node{name: anc}
-	}
-	return n
-}
-
 // checkAliases points every alias at its target group and fails on a cycle of alias records (a
 // chain that comes back to where it started).
 func (s *Snapshot) checkAliases() error {
 	for _, z := range s.zones {
-		for _, n := range z.nodes {
+		for _, n := range z.nodes.all() {
 			for _, g := range n.sets {
-				for i := range g.members {
-					m := &g.members[i]
+				if g.plain() {
+					continue
+				}
+				for i := range g.d.members {
+					m := &g.d.members[i]
 					if m.alias == "" {
 						continue
 					}
+					m.target = nil
 					if _, tn := s.exactNode(m.alias); tn != nil {
 						m.target = tn.get(g.rrtype)
 					}
@@ -423,10 +579,12 @@ func (s *Snapshot) findCycle(sorted bool) error {
 		}
 		state[g] = active
 		path = append(path, g.name)
-		for _, m := range g.members {
-			if m.target != nil {
-				if err := visit(m.target); err != nil {
-					return err
+		if !g.plain() {
+			for _, m := range g.d.members {
+				if m.target != nil {
+					if err := visit(m.target); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -443,8 +601,8 @@ func (s *Snapshot) findCycle(sorted bool) error {
 	}
 	for _, a := range apexes {
 		z := s.zones[a]
-		names := make([]string, 0, len(z.nodes))
-		for n, node := range z.nodes {
+		var names []string
+		for n, node := range z.nodes.all() {
 			if slices.ContainsFunc(node.sets, func(g *group) bool { return g.hasAlias() }) {
 				names = append(names, n)
 			}
@@ -453,7 +611,8 @@ func (s *Snapshot) findCycle(sorted bool) error {
 			slices.Sort(names)
 		}
 		for _, name := range names {
-			for _, g := range z.nodes[name].sets {
+			n, _ := z.nodes.get(name)
+			for _, g := range n.sets {
 				if err := visit(g); err != nil {
 					return err
 				}
@@ -465,7 +624,7 @@ func (s *Snapshot) findCycle(sorted bool) error {
 
 // hasAlias reports whether one of g's record sets is an alias.
 func (g *group) hasAlias() bool {
-	return slices.ContainsFunc(g.members, func(m member) bool { return m.alias != "" })
+	return !g.plain() && slices.ContainsFunc(g.d.members, func(m member) bool { return m.alias != "" })
 }
 
 // exactNode finds the node of name in the zone that holds it, or nil.
@@ -478,64 +637,6 @@ func (s *Snapshot) exactNode(name string) (*zoneData, *node) {
 	if z == nil {
 		return nil, nil
 	}
-	return z, z.nodes[name]
-}
-
-// packAll records the uncompressed wire form of the RDATA of every record the snapshot holds.
-func (s *Snapshot) packAll() error {
-	buf := make([]byte, dns.MaxMsgSize+1024)
-	var arena []byte
-	add := func(z *zoneData, rr dns.RR) error {
-		var rd []byte
-		switch r := rr.(type) { // the common types, without packing a whole record
-		case *dns.A:
-			rd = r.A.To4()
-		case *dns.AAAA:
-			if len(r.AAAA) == net.IPv6len {
-				rd = r.AAAA
-			}
-		}
-		if rd == nil {
-			off, err := dns.PackRR(rr, buf, 0, nil, false)
-			if err != nil {
-				return fmt.Errorf("answer: zone %s (%s): record %s: %w", z.apex, z.id, rr, err)
-			}
-			rd = buf[off-int(rr.Header().Rdlength) : off]
-		}
-		if len(arena)+len(rd) > cap(arena) {
-			arena = make([]byte, 0, max(64<<10, len(rd)))
-		}
-		start := len(arena)
-		arena = append(arena, rd...)
-		s.wire[rr] = arena[start:len(arena):len(arena)]
-		return nil
-	}
-	for _, z := range s.zones {
-		if err := add(z, z.negSOA[0]); err != nil {
-			return err
-		}
-		for _, n := range z.nodes {
-			for _, g := range n.sets {
-				for _, m := range g.members {
-					for _, rr := range m.rrs {
-						if err := add(z, rr); err != nil {
-							return err
-						}
-					}
-				}
-				if !g.synth {
-					continue
-				}
-				for _, rr := range g.static {
-					if _, ok := s.wire[rr]; ok {
-						continue // a member's own record
-					}
-					if err := add(z, rr); err != nil {
-						return err
-					}
-				}
-			}
-		}
-	}
-	return nil
+	n, _ := z.nodes.get(name)
+	return z, n
 }

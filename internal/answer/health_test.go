@@ -450,8 +450,8 @@ func TestAliasRecordsShared(t *testing.T) {
 	}
 	if w := s.Lookup("www.example.org.", dns.TypeA); len(w.Answer) != 1 {
 		t.Fatalf("www answer %v", w.Answer)
-	} else if _, ok := s.Rdata(w.Answer[0]); ok {
-		t.Error("Rdata knows an alias record resolved per query")
+	} else if wire, ok := s.Rdata(w.Answer[0]); !ok || len(wire) != 4 {
+		t.Errorf("Rdata of an A record resolved per query = %x, %v; want its address", wire, ok)
 	}
 	down := healthSnapshot(t, "hc-p")
 	checkSection(t, "primary down", down.Lookup("tofo.example.org.", dns.TypeA).Answer, "tofo.example.org. 60 IN A 192.0.2.2")

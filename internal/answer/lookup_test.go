@@ -394,9 +394,12 @@ func TestLookupResultsAreShared(t *testing.T) {
 	if _, ok := s.Rdata(a.Answer[0]); !ok {
 		t.Error("Rdata does not know a record of the snapshot")
 	}
-	w := s.Lookup("foo.wild.example.com.", dns.TypeA)
+	w := s.Lookup("foo.wild.example.com.", dns.TypeTXT)
 	if _, ok := s.Rdata(w.Answer[0]); ok {
-		t.Error("Rdata knows a record synthesized from a wildcard")
+		t.Error("Rdata knows a TXT record synthesized from a wildcard")
+	}
+	if wire, ok := s.Rdata(s.Lookup("foo.wild.example.com.", dns.TypeA).Answer[0]); !ok || string(wire) != "\xc0\x00\x02\x63" {
+		t.Errorf("Rdata of an A record synthesized from a wildcard = %x, %v; want its address", wire, ok)
 	}
 	wire, _ := s.Rdata(a.Answer[0])
 	if string(wire) != "\xc0\x00\x02\x50" {

@@ -37,7 +37,7 @@ type Route struct {
 //   - a group with no healthy record set ends in " [all unhealthy: fail-open]" (a routed group)
 //     or " [unhealthy]" (a simple alias evaluating its target's health).
 func (s *Snapshot) Routes() []Route {
-	d := describer{memo: map[*group]string{}}
+	d := describer{s: s, memo: map[*group]string{}}
 	out := make([]Route, len(s.routes))
 	for i, g := range s.routes {
 		out[i] = Route{Name: g.name, Type: dns.TypeToString[g.rrtype], Answer: d.group(g)}
@@ -58,9 +58,9 @@ func (s *Snapshot) collectRoutes() {
 	}
 	slices.Sort(apexes)
 	for _, a := range apexes {
-		for _, n := range s.zones[a].nodes {
+		for _, n := range s.zones[a].nodes.all() {
 			for _, g := range n.sets {
-				if g.routed || g.evaluatesTarget() {
+				if !g.plain() && (g.d.routed || g.evaluatesTarget()) {
 					s.routes = append(s.routes, g)
 				}
 			}
@@ -70,6 +70,7 @@ func (s *Snapshot) collectRoutes() {
 
 // describer builds the descriptions of one Routes call, each group's once.
 type describer struct {
+	s    *Snapshot
 	memo map[*group]string
 }
 
@@ -80,51 +81,57 @@ func (d *describer) group(g *group) string {
 	}
 	d.memo[g] = "..." // a cycle, which Build refuses; never loop
 	var b strings.Builder
+	if g.plain() {
+		d.values(&b, g.rrs)
+		d.memo[g] = b.String()
+		return d.memo[g]
+	}
+	st := &d.s.dyn[g.dyn]
 	switch {
-	case !g.routed:
+	case !g.d.routed:
 		d.member(&b, g, 0)
-	case g.dec.Fixed():
+	case st.dec.Fixed():
 		var buf [routing.MaxPick]int
-		for k, i := range g.dec.Pick(0, buf[:0]) {
+		for k, i := range st.dec.Pick(0, buf[:0]) {
 			if k > 0 {
 				b.WriteString(", ")
 			}
 			d.member(&b, g, i)
 		}
-	case routing.Policy(g.sets[0]) == "multivalue":
-		cand := g.dec.Candidates(nil)
+	case routing.Policy(g.d.sets[0]) == "multivalue":
+		cand := st.dec.Candidates(nil)
 		b.WriteString("multivalue: ")
 		b.WriteString(strconv.Itoa(routing.MaxPick))
 		b.WriteString(" of ")
 		b.WriteString(strconv.Itoa(len(cand)))
-		if g.dec.Healthy() && len(cand) < len(g.sets) {
+		if st.dec.Healthy() && len(cand) < len(g.d.sets) {
 			b.WriteString(" healthy (unhealthy: ")
 			sep := ""
-			for i := range g.sets {
+			for i := range g.d.sets {
 				if !slices.Contains(cand, i) {
 					b.WriteString(sep)
-					b.WriteString(g.sets[i].SetIdentifier)
+					b.WriteString(g.d.sets[i].SetIdentifier)
 					sep = ", "
 				}
 			}
 			b.WriteString(")")
-		} else if g.dec.Healthy() {
+		} else if st.dec.Healthy() {
 			b.WriteString(" healthy")
 		}
 	default: // a weighted or uniform pick of one
 		b.WriteString("weighted: ")
-		for k, i := range g.dec.Candidates(nil) {
+		for k, i := range st.dec.Candidates(nil) {
 			if k > 0 {
 				b.WriteString(", ")
 			}
 			d.member(&b, g, i)
 			b.WriteString(" ")
-			b.WriteString(percent(g.dec.Share(k)))
+			b.WriteString(percent(st.dec.Share(k)))
 		}
 	}
 	switch {
-	case g.healthy:
-	case g.routed:
+	case st.healthy:
+	case g.d.routed:
 		b.WriteString(" [all unhealthy: fail-open]")
 	default:
 		b.WriteString(" [unhealthy]")
@@ -136,20 +143,15 @@ func (d *describer) group(g *group) string {
 // member describes record set i of g: "id (values)" in a routed group, the values alone in a
 // simple one.
 func (d *describer) member(b *strings.Builder, g *group, i int) {
-	id := g.sets[i].SetIdentifier
+	id := g.d.sets[i].SetIdentifier
 	if id != "" {
 		b.WriteString(id)
 		b.WriteString(" (")
 	}
-	m := &g.members[i]
+	m := &g.d.members[i]
 	switch {
 	case m.alias == "":
-		for k, rr := range m.rrs {
-			if k > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(rdata(rr))
-		}
+		d.values(b, m.rrs)
 	default:
 		b.WriteString("alias ")
 		b.WriteString(m.alias)
@@ -162,6 +164,16 @@ func (d *describer) member(b *strings.Builder, g *group, i int) {
 	}
 	if id != "" {
 		b.WriteString(")")
+	}
+}
+
+// values lists the values of rrs.
+func (d *describer) values(b *strings.Builder, rrs []dns.RR) {
+	for k, rr := range rrs {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(rdata(rr))
 	}
 }
 
