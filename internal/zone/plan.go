@@ -8,7 +8,32 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Plan validates change batch b against z and returns its effect, without modifying z.
+// View is what Plan reads of a hosted zone: its identity and, one name at a time, its record
+// sets. Plan asks only for the names the batch changes, the same-zone alias targets it follows
+// and the apex, so a View over a store transaction plans a batch without loading the zone.
+type View interface {
+	// ID returns the hosted zone id without "/hostedzone/".
+	ID() string
+	// Name returns the zone's apex, a canonical name.
+	Name() string
+	// At returns the record sets named name (a canonical name, possibly outside the zone) in
+	// Less order. Plan does not modify them.
+	At(name string) ([]RecordSet, error)
+}
+
+// zoneView is the View of a whole zone in memory.
+type zoneView struct{ z *Zone }
+
+func (v zoneView) ID() string   { return v.z.ID }
+func (v zoneView) Name() string { return v.z.Name }
+
+func (v zoneView) At(name string) ([]RecordSet, error) {
+	lo, hi := v.z.nameRange(name)
+	return v.z.RecordSets[lo:hi:hi], nil
+}
+
+// Plan validates change batch b against z and returns its effect, without modifying z; it is
+// PlanView over the whole zone.
 //
 // The changes are applied in order to a working copy of the zone (so a DELETE followed by a
 // CREATE of the same record set works) and either all apply or none: a malformed request gives
@@ -21,6 +46,13 @@ import (
 // Values are stored in normalised presentation format (as miekg/dns prints them: names fully
 // qualified, TXT strings quoted), names in canonical form.
 func Plan(z *Zone, b ChangeBatch) (Diff, error) {
+	return PlanView(zoneView{z}, b)
+}
+
+// PlanView is Plan against the zone v reads. An error from v ends the plan: PlanView returns it,
+// wrapped, instead of a verdict on the batch.
+func PlanView(v View, b ChangeBatch) (Diff, error) {
+	apex, id := v.Name(), v.ID()
 	if len(b.Comment) > MaxComment {
 		return Diff{}, &InvalidInputError{Message: maxLengthMsg(b.Comment, MaxComment, "ResourceDescription")}
 	}
@@ -38,7 +70,7 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 		default:
 			return Diff{}, &InvalidInputError{Message: enumMsg(ch.Action, "CREATE, DELETE, UPSERT")}
 		}
-		prepared[i], probs[i] = checkRecordSet(z.Name, ch.ResourceRecordSet, checkOpts{
+		prepared[i], probs[i] = checkRecordSet(apex, ch.ResourceRecordSet, checkOpts{
 			action:      ch.Action,
 			parseValues: true,
 			delete:      ch.Action == ActionDelete,
@@ -70,7 +102,7 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 	}
 
 	// The changes in order, against a working copy.
-	w := newWorking(z)
+	w := newWorking(id, apex, v)
 	type keyState struct{ deleted, written bool }
 	states := make(map[Key]keyState, len(b.Changes))
 	for i, ch := range b.Changes {
@@ -98,9 +130,9 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 		switch ch.Action {
 		case ActionDelete:
 			switch {
-			case k.Name == z.Name && k.Type == "SOA":
+			case k.Name == apex && k.Type == "SOA":
 				msgs = append(msgs, "A HostedZone must contain exactly one SOA record.")
-			case k.Name == z.Name && k.Type == "NS":
+			case k.Name == apex && k.Type == "NS":
 				msgs = append(msgs, "A HostedZone must contain at least one NS record for the zone itself.")
 			case cur == nil:
 				msgs = append(msgs, fmt.Sprintf("Tried to delete resource record set %s but it was not found", setDesc(k)))
@@ -126,7 +158,7 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 	if len(msgs) == 0 {
 		for _, name := range w.names {
 			sets := w.at(name)
-			for _, p := range checkName(z.Name, sets) {
+			for _, p := range checkName(apex, sets) {
 				msgs = append(msgs, p.msg)
 			}
 		}
@@ -139,33 +171,65 @@ func Plan(z *Zone, b ChangeBatch) (Diff, error) {
 			msgs = append(msgs, m)
 		}
 	}
+	d := w.diff()
+	if w.err != nil {
+		return Diff{}, w.err
+	}
 	if len(msgs) > 0 {
 		return Diff{}, &InvalidChangeBatchError{Messages: dedupe(msgs)}
 	}
-	return w.diff(), nil
+	return d, nil
 }
 
-// working is a copy-on-write view of a zone: changed record sets by key over the zone.
+// working is a copy-on-write view of a zone: changed record sets by key over the record sets
+// the View returned, which it reads once per name.
 type working struct {
-	z      *Zone
-	over   map[Key]*RecordSet // nil: deleted
-	keys   []Key              // the keys of over, in the order they were first changed
-	names  []string           // the names of keys, once each
-	byName map[string][]Key
+	id, apex string
+	v        View
+	err      error                  // the first error of v; what was read after it is not trusted
+	base     map[string][]RecordSet // name -> the record sets v returned for it
+	over     map[Key]*RecordSet     // nil: deleted
+	keys     []Key                  // the keys of over, in the order they were first changed
+	names    []string               // the names of keys, once each
+	byName   map[string][]Key
 }
 
-func newWorking(z *Zone) *working {
-	return &working{z: z, over: make(map[Key]*RecordSet), byName: make(map[string][]Key)}
+func newWorking(id, apex string, v View) *working {
+	return &working{id: id, apex: apex, v: v, base: make(map[string][]RecordSet),
+		over: make(map[Key]*RecordSet), byName: make(map[string][]Key)}
+}
+
+// baseAt returns the record sets named name before the batch, reading them on first use.
+func (w *working) baseAt(name string) []RecordSet {
+	sets, ok := w.base[name]
+	if ok || w.err != nil {
+		return sets
+	}
+	sets, err := w.v.At(name)
+	if err != nil {
+		w.err = fmt.Errorf("zone: read %s: %w", name, err)
+		return nil
+	}
+	w.base[name] = sets
+	return sets
+}
+
+// baseGet returns the record set with key k before the batch, or nil.
+func (w *working) baseGet(k Key) *RecordSet {
+	sets := w.baseAt(k.Name)
+	for i := range sets {
+		if sets[i].Key() == k {
+			return &sets[i]
+		}
+	}
+	return nil
 }
 
 func (w *working) get(k Key) *RecordSet {
 	if rs, ok := w.over[k]; ok {
 		return rs
 	}
-	if i, ok := w.z.Find(k); ok {
-		return &w.z.RecordSets[i]
-	}
-	return nil
+	return w.baseGet(k)
 }
 
 func (w *working) touch(k Key) {
@@ -192,11 +256,11 @@ func (w *working) del(k Key) {
 
 // at returns the record sets named name: the unchanged ones first, then the changed ones.
 func (w *working) at(name string) []*RecordSet {
-	lo, hi := w.z.nameRange(name)
-	out := make([]*RecordSet, 0, hi-lo+len(w.byName[name]))
-	for i := lo; i < hi; i++ {
-		if _, changed := w.over[w.z.RecordSets[i].Key()]; !changed {
-			out = append(out, &w.z.RecordSets[i])
+	sets := w.baseAt(name)
+	out := make([]*RecordSet, 0, len(sets)+len(w.byName[name]))
+	for i := range sets {
+		if _, changed := w.over[sets[i].Key()]; !changed {
+			out = append(out, &sets[i])
 		}
 	}
 	for _, k := range w.byName[name] {
@@ -220,17 +284,17 @@ func (w *working) conflicts(rs *RecordSet) []string {
 		}
 		switch {
 		case rs.Type == "CNAME" && o.Type != "CNAME":
-			msgs = append(msgs, fmt.Sprintf("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", Route53Name(rs.Name), Route53Name(w.z.Name)))
+			msgs = append(msgs, fmt.Sprintf("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", Route53Name(rs.Name), Route53Name(w.apex)))
 		case rs.Type != "CNAME" && o.Type == "CNAME":
-			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone %s", rs.Type, Route53Name(rs.Name), Route53Name(w.z.Name)))
+			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone %s", rs.Type, Route53Name(rs.Name), Route53Name(w.apex)))
 		case o.Type == rs.Type && policyOf(o) != pol && !mixed:
 			mixed = true
 			msgs = append(msgs, fmt.Sprintf("%s cannot be created as a non-%s set exists with the same name and type.", groupDesc(k), policyWords[pol]))
 		}
 	}
-	if a := rs.AliasTarget; a != nil && a.HostedZoneId == w.z.ID {
-		target := fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s", Route53Name(a.DNSName), rs.Type, w.z.ID)
-		if !dns.IsSubDomain(w.z.Name, a.DNSName) {
+	if a := rs.AliasTarget; a != nil && a.HostedZoneId == w.id {
+		target := fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s", Route53Name(a.DNSName), rs.Type, w.id)
+		if !dns.IsSubDomain(w.apex, a.DNSName) {
 			msgs = append(msgs, target+", but the alias target name does not lie within the target zone")
 		} else if !slices.ContainsFunc(w.at(a.DNSName), func(t *RecordSet) bool { return t.Type == rs.Type && t.Key() != k }) {
 			msgs = append(msgs, target+", but that target was not found")
@@ -246,7 +310,7 @@ func (w *working) aliasCycles() []string {
 	targets := func(n node) []node { // the same-zone alias targets of the group n
 		var out []node
 		for _, rs := range w.at(n.name) {
-			if a := rs.AliasTarget; rs.Type == n.typ && a != nil && a.HostedZoneId == w.z.ID {
+			if a := rs.AliasTarget; rs.Type == n.typ && a != nil && a.HostedZoneId == w.id {
 				out = append(out, node{a.DNSName, n.typ})
 			}
 		}
@@ -291,8 +355,8 @@ func (w *working) aliasCycles() []string {
 // usable SOA.
 func (w *working) bumpSOA() string {
 	const noSOA = "A HostedZone must contain exactly one SOA record."
-	k := Key{Name: w.z.Name, Type: "SOA"}
-	base := w.z.SOA()
+	k := Key{Name: w.apex, Type: "SOA"}
+	base := soaOf(w.baseGet(k))
 	cur := w.get(k)
 	if base == nil || cur == nil || cur.TTL == nil || len(cur.ResourceRecords) != 1 {
 		return noSOA
@@ -309,6 +373,19 @@ func (w *working) bumpSOA() string {
 	next.ResourceRecords = []ResourceRecord{{Value: Value(soa)}}
 	w.put(next)
 	return ""
+}
+
+// soaOf returns the SOA record of the record set rs, or nil when rs is nil or not one SOA.
+func soaOf(rs *RecordSet) *dns.SOA {
+	if rs == nil {
+		return nil
+	}
+	rrs, err := rs.RRs()
+	if err != nil || len(rrs) != 1 {
+		return nil
+	}
+	soa, _ := rrs[0].(*dns.SOA)
+	return soa
 }
 
 // serialGreater reports whether serial a is greater than b in RFC 1982 arithmetic.
@@ -329,12 +406,11 @@ func nextSerial(s uint32) uint32 {
 func (w *working) diff() Diff {
 	var d Diff
 	for _, k := range w.keys {
-		final := w.over[k]
-		i, exists := w.z.Find(k)
+		final, old := w.over[k], w.baseGet(k)
 		switch {
-		case final == nil && exists:
+		case final == nil && old != nil:
 			d.Delete = append(d.Delete, k)
-		case final != nil && (!exists || !equalSets(&w.z.RecordSets[i], final) || k.Type == "SOA"):
+		case final != nil && (old == nil || !equalSets(old, final) || k.Type == "SOA"):
 			d.Put = append(d.Put, *final)
 		}
 	}
