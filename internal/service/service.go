@@ -4,8 +4,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -277,79 +279,140 @@ func (s *Service) DeleteZone(ctx context.Context, ref string) (ChangeInfo, error
 }
 
 // ChangeRecordSets validates a Route 53 change batch against the zone and applies it atomically:
-// all of it, or nothing and an error listing every reason.
+// all of it, or nothing and an error listing every reason. The batch is planned and written in
+// one transaction that reads only the names the batch needs, not the whole zone.
 func (s *Service) ChangeRecordSets(ctx context.Context, ref string, batch zone.ChangeBatch) (ChangeInfo, error) {
 	if len(batch.Comment) > 256 {
 		return ChangeInfo{}, errorf(CodeInvalidInput, "the comment is %d characters long; at most 256 are allowed", len(batch.Comment))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z, err := s.Zone(ctx, ref)
-	if err != nil {
-		return ChangeInfo{}, err
-	}
-	diff, err := zone.Plan(&z, batch)
-	if err != nil {
-		return ChangeInfo{}, fromZoneError(err)
-	}
-	before := len(z.RecordSets)
-	z.Apply(diff)
-	return s.commit(ctx, z, before, diff, s.newChange(batch.Comment))
-}
-
-// ImportZone replaces every record set of the zone named by ref with sets (the contents of a
-// master file), after validating the whole result.
-func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	z, err := s.Zone(ctx, ref)
-	if err != nil {
-		return ChangeInfo{}, err
-	}
-	var diff zone.Diff
-	for _, rs := range z.RecordSets {
-		diff.Delete = append(diff.Delete, rs.Key())
-	}
-	diff.Put = sets
-	next := zone.Zone{ID: z.ID, Name: z.Name, CallerReference: z.CallerReference, Comment: z.Comment}
-	next.Apply(zone.Diff{Put: sets})
-	if err := zone.Validate(&next); err != nil {
-		return ChangeInfo{}, fromZoneError(err)
-	}
-	return s.commit(ctx, next, len(z.RecordSets), diff, s.newChange(comment))
-}
-
-// commit writes diff (planned against a zone with `before` record sets, now z) in one transaction.
-func (s *Service) commit(ctx context.Context, z zone.Zone, before int, diff zone.Diff, change ChangeInfo) (ChangeInfo, error) {
+	change := s.newChange(batch.Comment)
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		m, err := readMeta(tx, z.ID)
+		m, err := resolveZone(tx, ref)
 		if err != nil {
 			return err
 		}
-		if m.Count != int64(before) {
-			return fmt.Errorf("service: zone %s changed while the batch was planned; try again", z.Name)
+		v := newTxView(tx, m)
+		diff, err := zone.PlanView(v, batch)
+		if err != nil {
+			return planError(err)
 		}
 		if err := checkRecordChecks(tx, diff.Put); err != nil {
 			return err
 		}
+		// The zone's count: the diff is minimal, but whether a key exists is checked, not assumed.
+		count := m.Count
 		for _, k := range diff.Delete {
-			if err := tx.Delete(recordKey(z.ID, k)); err != nil {
+			if ok, err := v.exists(k); err != nil {
+				return err
+			} else if ok {
+				count--
+			}
+		}
+		for _, rs := range diff.Put {
+			if ok, err := v.exists(rs.Key()); err != nil {
+				return err
+			} else if !ok {
+				count++
+			}
+		}
+		for _, k := range diff.Delete {
+			if err := tx.Delete(recordKey(m.ID, k)); err != nil {
 				return err
 			}
 		}
 		for _, rs := range diff.Put {
-			if err := putJSON(tx, recordKey(z.ID, rs.Key()), rs); err != nil {
+			if err := putJSON(tx, recordKey(m.ID, rs.Key()), rs); err != nil {
 				return err
 			}
 		}
-		m.Count = int64(len(z.RecordSets))
-		if err := putJSON(tx, zoneKey(z.ID), m); err != nil {
-			return err
+		if count != m.Count {
+			m.Count = count
+			if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
+				return err
+			}
 		}
 		return s.putChange(tx, &change)
 	})
 	if err != nil {
-		return ChangeInfo{}, wrapStore("commit change", err)
+		return ChangeInfo{}, wrapStore("change record sets", err)
+	}
+	return s.settle(ctx, change, rev), nil
+}
+
+// planError turns Plan's verdicts into service errors and passes a store error through.
+func planError(err error) error {
+	var icb *zone.InvalidChangeBatchError
+	var ii *zone.InvalidInputError
+	if errors.As(err, &icb) || errors.As(err, &ii) {
+		return fromZoneError(err)
+	}
+	return err
+}
+
+// ImportZone replaces every record set of the zone named by ref with sets (the contents of a
+// master file), after validating the whole result. The old record sets are not decoded: a key
+// that stays is rewritten only when its value changes, and the others are deleted.
+func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hz, err := s.GetZone(ctx, ref)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	next := zone.Zone{ID: trimPrefix(hz.Id, ZonePrefix), Name: hz.Name}
+	next.Apply(zone.Diff{Put: sets})
+	if err := zone.Validate(&next); err != nil {
+		return ChangeInfo{}, fromZoneError(err)
+	}
+	vals := make([][]byte, len(next.RecordSets))
+	for i, rs := range next.RecordSets {
+		if vals[i], err = json.Marshal(rs); err != nil {
+			return ChangeInfo{}, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
+		}
+	}
+	change := s.newChange(comment)
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		m, err := readMeta(tx, next.ID)
+		if err != nil {
+			return err
+		}
+		prefix := recordPrefix(m.ID)
+		same := make([]bool, len(vals)) // the stored value is already this one
+		err = tx.Scan(prefix, func(k string, v []byte) error {
+			if key, ok := parseRecordKey(k[len(prefix):]); ok {
+				if i, found := next.Find(key); found {
+					same[i] = bytes.Equal(v, vals[i])
+					return nil
+				}
+			}
+			return tx.Delete(k)
+		})
+		if err != nil {
+			return err
+		}
+		if err := checkRecordChecks(tx, next.RecordSets); err != nil {
+			return err
+		}
+		for i, rs := range next.RecordSets {
+			if same[i] {
+				continue
+			}
+			if err := tx.Put(recordKey(m.ID, rs.Key()), vals[i]); err != nil {
+				return err
+			}
+		}
+		if n := int64(len(next.RecordSets)); n != m.Count {
+			m.Count = n
+			if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
+				return err
+			}
+		}
+		return s.putChange(tx, &change)
+	})
+	if err != nil {
+		return ChangeInfo{}, wrapStore("import zone", err)
 	}
 	return s.settle(ctx, change, rev), nil
 }

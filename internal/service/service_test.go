@@ -13,7 +13,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-func newService(t *testing.T) *Service {
+func newService(t testing.TB) *Service {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
 	if err != nil {
