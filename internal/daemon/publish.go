@@ -4,29 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/failoverdns/failoverdns/internal/answer"
 	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
-	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// publisher keeps the DNS snapshot equal to the store and the health states: it loads every zone
-// and health check, then on each store event reloads what the event touched, and on each health
-// transition rebuilds the snapshot. Every rebuild is one answer.BuildWithHealth and one atomic
-// swap; the changes of answer it causes become events.
+// publisher keeps the DNS snapshot equal to the store and the health states. It builds the
+// first snapshot zone by zone from the store; then on each store event it reads the record sets
+// of the names the event touched and patches the snapshot in place (answer.Snapshot.Patch), or
+// builds it again from the store when the change reaches further; on each health transition it
+// decides the routed answers again over the same zones (answer.Snapshot.WithHealth). Every new
+// snapshot is one atomic swap; the changes of answer it causes become events.
 type publisher struct {
 	d       *Daemon
-	zones   map[string]zone.Zone
+	snap    *answer.Snapshot  // the snapshot served, nil before the first build
 	routes  map[string]string // "name type" -> answer description, of the snapshot served
 	kick    chan struct{}     // a health state changed
 	events  chan service.Event
 	checker *health.Checker
 }
 
+// patchLimit is the most names one event may touch for a patch; past it a full build is
+// cheaper than patching name by name (a zone import, a zone deleted).
+const patchLimit = 100_000
+
+// bigBuild is the number of record sets past which a full build returns the memory it used
+// while loading to the operating system at once, rather than over the next minutes.
+const bigBuild = 100_000
+
 func newPublisher(d *Daemon) *publisher {
-	p := &publisher{d: d, zones: map[string]zone.Zone{}, kick: make(chan struct{}, 1), events: make(chan service.Event, 4096)}
+	p := &publisher{d: d, kick: make(chan struct{}, 1), events: make(chan service.Event, 4096)}
 	p.checker = health.NewChecker(health.Options{OnTransition: p.onTransition})
 	return p
 }
@@ -103,22 +114,33 @@ func (p *publisher) run(ctx context.Context) error {
 	if err := p.syncChecks(ctx, nil); err != nil {
 		return err
 	}
-	if err := p.reload(ctx, nil); err != nil {
-		return err
+	failed := false // an update failed: the next event builds everything again
+	snap, err := p.build(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		p.d.log.Error("building the DNS snapshot failed; serving no zones until the next change", "err", err)
+		snap, _ = answer.NewBuilder().Build(nil)
+		failed = true
 	}
 	go p.writeEvents(ctx)
 	checkerDone := make(chan error, 1)
 	go func() { checkerDone <- p.checker.Run(ctx) }()
 	defer func() { <-checkerDone }()
-	p.swap(rev, "start")
-
-	failed := false // a reload failed: the next event reloads everything
+	p.swap(snap, rev, "start", time.Now(), true)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-p.kick:
-			p.swap(rev, "health")
+			start := time.Now()
+			snap, err := p.snap.WithHealth(p.checker.Healthy)
+			if err != nil {
+				p.d.log.Error("deciding routed answers failed; still serving the previous ones", "err", err)
+				continue
+			}
+			p.swap(snap, rev, "health", start, true)
 			continue
 		case ev, ok := <-events:
 			if !ok {
@@ -132,7 +154,7 @@ func (p *publisher) run(ctx context.Context) error {
 			}
 			all, keys := ev.Reset || failed, ev.Keys
 			rev = ev.Revision
-			// Coalesce whatever else is already queued into one rebuild.
+			// Coalesce whatever else is already queued into one update.
 		drain:
 			for {
 				select {
@@ -147,36 +169,120 @@ func (p *publisher) run(ctx context.Context) error {
 					break drain
 				}
 			}
-			zoneIDs, checkIDs := service.ZoneIDs(keys), service.CheckIDs(keys)
-			if all {
-				zoneIDs, checkIDs = nil, nil
-			}
-			if !all && len(zoneIDs) == 0 && len(checkIDs) == 0 {
-				p.d.svc.SetServed(rev)
-				continue
-			}
-			err := p.syncChecks(ctx, checkIDs)
-			if err == nil && (all || len(zoneIDs) > 0) {
-				err = p.reload(ctx, zoneIDs)
-			}
+			start := time.Now()
+			snap, cause, err := p.update(ctx, all, keys)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
-				p.d.log.Error("reloading from the store failed; still serving the previous data", "err", err)
+				p.d.log.Error("updating from the store failed; still serving the previous data", "err", err)
 				failed = true
 				continue
 			}
 			failed = false
-			cause := "records"
-			if !all && len(zoneIDs) == 0 {
-				cause = "health" // only health checks changed (a forced state, a new configuration)
+			if snap == p.snap {
+				p.d.svc.SetServed(rev)
+				continue
 			}
-			p.swap(rev, cause)
+			p.swap(snap, rev, cause, start, cause != "patch")
 		}
 	}
 }
 
+// update returns the snapshot that follows the store after a commit touching keys (every key
+// when all is set), and its cause: "records" for a full build, "patch" for a patch, "health"
+// when only health checks changed. It returns the served snapshot when nothing it serves changed.
+func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answer.Snapshot, string, error) {
+	if all {
+		if err := p.syncChecks(ctx, nil); err != nil {
+			return nil, "", err
+		}
+		snap, err := p.build(ctx)
+		return snap, "records", err
+	}
+	if ids := service.CheckIDs(keys); len(ids) > 0 {
+		if err := p.syncChecks(ctx, ids); err != nil {
+			return nil, "", err
+		}
+	}
+	changed := service.ChangedNames(keys)
+	zones := changed.Zones
+	for id := range changed.Names {
+		if !slices.Contains(zones, id) {
+			zones = append(zones, id)
+		}
+	}
+	snap := p.snap
+	for _, id := range zones {
+		names := changed.Names[id]
+		if len(names) > patchLimit {
+			snap, err := p.build(ctx)
+			return snap, "records", err
+		}
+		sets, exists, err := p.d.svc.RecordSetsAt(ctx, id, names)
+		if err != nil {
+			return nil, "", err
+		}
+		var next *answer.Snapshot
+		if exists {
+			next, err = snap.Patch(id, names, sets)
+		}
+		if !exists || errors.Is(err, answer.ErrRebuild) {
+			snap, err := p.build(ctx)
+			return snap, "records", err
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		snap = next
+	}
+	if len(service.CheckIDs(keys)) > 0 {
+		// A check's configuration or forced state changed: decide again with the states the
+		// checker holds now (a transition, if any, comes through kick as well).
+		next, err := snap.WithHealth(p.checker.Healthy)
+		if err != nil {
+			return nil, "", err
+		}
+		if snap == p.snap {
+			return next, "health", nil
+		}
+		snap = next
+	}
+	if snap == p.snap {
+		return snap, "", nil
+	}
+	return snap, "patch", nil
+}
+
+// build compiles every zone of the store, one at a time, under the checker's health states.
+func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
+	ids, err := p.d.svc.ZoneIDList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := answer.NewBuilder()
+	total := 0
+	for _, id := range ids {
+		zones, err := p.d.svc.Zones(ctx, []string{id})
+		if err != nil {
+			return nil, err
+		}
+		for i := range zones {
+			total += len(zones[i].RecordSets)
+			if err := b.Add(&zones[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	snap, err := b.Build(p.checker.Healthy)
+	if err != nil {
+		return nil, err
+	}
+	if total > bigBuild {
+		debug.FreeOSMemory()
+	}
+	return snap, nil
+}
 // syncChecks hands the checker the stored configuration and forced state of the checks with the
 // given ids (every check when ids is nil).
 func (p *publisher) syncChecks(ctx context.Context, ids []string) error {
@@ -228,41 +334,16 @@ func (p *publisher) applyCheck(hc service.HealthCheck) {
 	}
 }
 
-// reload rereads the zones with the given ids (all zones when ids is nil).
-func (p *publisher) reload(ctx context.Context, ids []string) error {
-	loaded, err := p.d.svc.Zones(ctx, ids)
-	if err != nil {
-		return err
-	}
-	if ids == nil {
-		clear(p.zones)
-	}
-	for _, id := range ids {
-		delete(p.zones, id)
-	}
-	for _, z := range loaded {
-		p.zones[z.ID] = z
-	}
-	return nil
-}
-
-// swap builds a snapshot of the zones and the current health states, serves it, and records
-// which routed answers it changed.
-func (p *publisher) swap(rev uint64, cause string) {
-	start := time.Now()
-	list := make([]zone.Zone, 0, len(p.zones))
-	for _, z := range p.zones {
-		list = append(list, z)
-	}
-	snap, err := answer.BuildWithHealth(list, p.checker.Healthy)
-	if err != nil {
-		p.d.log.Error("building the DNS snapshot failed; still serving the previous data", "revision", rev, "err", err)
-		return
-	}
+// swap serves snap as the state of store revision rev and, when routes is set, records which
+// routed answers it changed.
+func (p *publisher) swap(snap *answer.Snapshot, rev uint64, cause string, start time.Time, routes bool) {
+	p.snap = snap
 	p.d.snap.Store(snap)
 	p.d.svc.SetServed(rev)
 	p.d.log.Debug("snapshot swapped", "revision", rev, "cause", cause, "took", time.Since(start))
-	p.diffRoutes(snap, cause, start)
+	if routes {
+		p.diffRoutes(snap, cause, start)
+	}
 }
 
 // diffRoutes emits an answer event for every routed name whose answer changed.

@@ -73,3 +73,15 @@ func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.Reco
 	})
 	return sets, err
 }
+
+// ZoneIDList returns the id of every hosted zone.
+func (s *Service) ZoneIDList(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.st.View(ctx, func(r store.Reader) error {
+		return r.Scan(zonePrefix, func(k string, _ []byte) error {
+			ids = append(ids, k[len(zonePrefix):])
+			return nil
+		})
+	})
+	return ids, wrapStore("list zones", err)
+}
