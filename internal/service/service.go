@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -366,12 +367,18 @@ func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.Record
 	if err := zone.Validate(&next); err != nil {
 		return ChangeInfo{}, fromZoneError(err)
 	}
+	// The values, and the order of their keys in the store: bbolt inserts in key order by
+	// appending, in another order by moving the rest of a page that grows until the commit.
+	keys := make([]string, len(next.RecordSets))
 	vals := make([][]byte, len(next.RecordSets))
+	order := make([]int, len(next.RecordSets))
 	for i, rs := range next.RecordSets {
+		keys[i], order[i] = recordKey(next.ID, rs.Key()), i
 		if vals[i], err = json.Marshal(rs); err != nil {
 			return ChangeInfo{}, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
 		}
 	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	change := s.newChange(comment)
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx, next.ID)
@@ -395,11 +402,11 @@ func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.Record
 		if err := checkRecordChecks(tx, next.RecordSets); err != nil {
 			return err
 		}
-		for i, rs := range next.RecordSets {
+		for _, i := range order {
 			if same[i] {
 				continue
 			}
-			if err := tx.Put(recordKey(m.ID, rs.Key()), vals[i]); err != nil {
+			if err := tx.Put(keys[i], vals[i]); err != nil {
 				return err
 			}
 		}
