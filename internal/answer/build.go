@@ -28,6 +28,10 @@ type zoneData struct {
 	// nsTargets are the names the NS records of the zone's delegations point at: their
 	// addresses are the glue of referrals built once, so a patch that changes them is a rebuild.
 	nsTargets map[string]bool
+	// cuts are the zone's delegation points and dyn its dynamic groups, which a patch never
+	// changes: the build's later phases visit these instead of every name.
+	cuts []string
+	dyn  []*group
 }
 
 // node is one owner name of a zone: an existing name or an empty non-terminal. A node never
@@ -156,10 +160,14 @@ func BuildWithHealth(zones []zone.Zone, healthy func(checkID string) (healthy, k
 // those of routed groups, aliases and record sets with health checks.
 type Builder struct {
 	zones map[string]*zoneData // by apex
+	wire  map[dns.RR][]byte    // see Snapshot.wire
+	pk    packer
 }
 
 // NewBuilder returns a Builder without zones.
-func NewBuilder() *Builder { return &Builder{zones: map[string]*zoneData{}} }
+func NewBuilder() *Builder {
+	return &Builder{zones: map[string]*zoneData{}, wire: map[dns.RR][]byte{}}
+}
 
 // Add compiles z. Of two zones with the same name, the one with the smallest ID is kept.
 func (b *Builder) Add(z *zone.Zone) error {
@@ -170,8 +178,12 @@ func (b *Builder) Add(z *zone.Zone) error {
 	if old, dup := b.zones[apex]; dup && old.id <= z.ID {
 		return nil
 	}
-	zd, err := compile(z, apex)
+	put := func(rr dns.RR, w []byte) { b.wire[rr] = w }
+	zd, err := compile(z, apex, &b.pk, put)
 	if err != nil {
+		return err
+	}
+	if err := b.pk.add(zd, zd.negSOA[0], put); err != nil {
 		return err
 	}
 	b.zones[apex] = zd
@@ -202,21 +214,23 @@ func (b *Builder) Build(healthy func(checkID string) (healthy, known bool)) (*Sn
 	s.collectRoutes()
 	// Referrals that cannot vary.
 	for _, zd := range s.zones {
-		for _, n := range zd.nodes.all() {
-			if n.cut {
-				n.ref = s.staticReferral(zd, n)
+		for _, name := range zd.cuts {
+			n, _ := zd.nodes.get(name)
+			n.ref = s.staticReferral(zd, n)
+		}
+	}
+	// The wire form of the answers decided above.
+	put := func(rr dns.RR, w []byte) { b.wire[rr] = w }
+	for _, g := range s.dynGroups {
+		if st := &s.dyn[g.dyn]; st.synth {
+			zd, _ := s.exactNode(g.name)
+			if err := b.pk.addAll(zd, st.static, put); err != nil {
+				return nil, err
 			}
 		}
 	}
-	// The wire form of every record.
-	wire := map[dns.RR][]byte{}
-	p := packer{}
-	for _, zd := range s.zones {
-		if err := p.zone(zd, wire, s.dyn); err != nil {
-			return nil, err
-		}
-	}
-	s.wire = layered[dns.RR, []byte]{base: wire}
+	s.wire = layered[dns.RR, []byte]{base: b.wire}
+	b.wire = nil
 	return s, nil
 }
 
@@ -264,9 +278,10 @@ type groupKey struct {
 	t    uint16
 }
 
-// compile builds the groups and nodes of one zone; decisions and answers come later, once every
+// compile builds the groups and nodes of one zone, and puts the wire form of their records
+// (but for plain addresses, see Snapshot.Rdata); decisions and answers come later, once every
 // zone's groups exist.
-func compile(z *zone.Zone, apex string) (*zoneData, error) {
+func compile(z *zone.Zone, apex string, pk *packer, put func(dns.RR, []byte)) (*zoneData, error) {
 	zd := &zoneData{apex: apex, id: z.ID, nsTargets: map[string]bool{}}
 	var al labels
 	if !al.split(apex) {
@@ -297,6 +312,11 @@ func compile(z *zone.Zone, apex string) (*zoneData, error) {
 			}
 		}
 		n.sets = append(n.sets, g)
+		if !g.plain() || (g.rrtype != dns.TypeA && g.rrtype != dns.TypeAAAA) {
+			if err := pk.group(zd, g, put); err != nil {
+				return nil, err
+			}
+		}
 	}
 	zd.top = nodes[apex]
 	if zd.top == nil {
@@ -308,10 +328,16 @@ func compile(z *zone.Zone, apex string) (*zoneData, error) {
 			nodes[parentName(n.name)].wild = n
 		}
 		if n.cut {
+			zd.cuts = append(zd.cuts, n.name)
 			for _, rr := range n.get(dns.TypeNS).rrsOf() {
 				if t := targetOf(rr); t != "" {
 					zd.nsTargets[t] = true
 				}
+			}
+		}
+		for _, g := range n.sets {
+			if !g.plain() {
+				zd.dyn = append(zd.dyn, g)
 			}
 		}
 	}
@@ -531,20 +557,15 @@ func sortGroup(g *dynGroup) {
 // chain that comes back to where it started).
 func (s *Snapshot) checkAliases() error {
 	for _, z := range s.zones {
-		for _, n := range z.nodes.all() {
-			for _, g := range n.sets {
-				if g.plain() {
+		for _, g := range z.dyn {
+			for i := range g.d.members {
+				m := &g.d.members[i]
+				if m.alias == "" {
 					continue
 				}
-				for i := range g.d.members {
-					m := &g.d.members[i]
-					if m.alias == "" {
-						continue
-					}
-					m.target = nil
-					if _, tn := s.exactNode(m.alias); tn != nil {
-						m.target = tn.get(g.rrtype)
-					}
+				m.target = nil
+				if _, tn := s.exactNode(m.alias); tn != nil {
+					m.target = tn.get(g.rrtype)
 				}
 			}
 		}
@@ -602,9 +623,9 @@ func (s *Snapshot) findCycle(sorted bool) error {
 	for _, a := range apexes {
 		z := s.zones[a]
 		var names []string
-		for n, node := range z.nodes.all() {
-			if slices.ContainsFunc(node.sets, func(g *group) bool { return g.hasAlias() }) {
-				names = append(names, n)
+		for _, g := range z.dyn {
+			if g.hasAlias() && !slices.Contains(names, g.name) {
+				names = append(names, g.name)
 			}
 		}
 		if sorted {

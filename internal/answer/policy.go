@@ -40,10 +40,8 @@ func (s *Snapshot) order() {
 		s.dynGroups = append(s.dynGroups, g)
 	}
 	for _, zd := range s.zones {
-		for _, n := range zd.nodes.all() {
-			for _, g := range n.sets {
-				visit(g)
-			}
+		for _, g := range zd.dyn {
+			visit(g)
 		}
 	}
 }

@@ -58,11 +58,9 @@ func (s *Snapshot) collectRoutes() {
 	}
 	slices.Sort(apexes)
 	for _, a := range apexes {
-		for _, n := range s.zones[a].nodes.all() {
-			for _, g := range n.sets {
-				if !g.plain() && (g.d.routed || g.evaluatesTarget()) {
-					s.routes = append(s.routes, g)
-				}
+		for _, g := range s.zones[a].dyn {
+			if g.d.routed || g.evaluatesTarget() {
+				s.routes = append(s.routes, g)
 			}
 		}
 	}

@@ -68,24 +68,3 @@ func (p *packer) group(zd *zoneData, g *group, wire func(dns.RR, []byte)) error 
 	}
 	return nil
 }
-
-// zone packs every record of zone zd and the answers its groups synthesized under dyn.
-func (p *packer) zone(zd *zoneData, wire map[dns.RR][]byte, dyn []dynState) error {
-	put := func(rr dns.RR, b []byte) { wire[rr] = b }
-	if err := p.add(zd, zd.negSOA[0], put); err != nil {
-		return err
-	}
-	for _, n := range zd.nodes.all() {
-		for _, g := range n.sets {
-			if err := p.group(zd, g, put); err != nil {
-				return err
-			}
-			if !g.plain() && dyn[g.dyn].synth {
-				if err := p.addAll(zd, dyn[g.dyn].static, put); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}

@@ -283,6 +283,7 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 	}
 	return snap, nil
 }
+
 // syncChecks hands the checker the stored configuration and forced state of the checks with the
 // given ids (every check when ids is nil).
 func (p *publisher) syncChecks(ctx context.Context, ids []string) error {
