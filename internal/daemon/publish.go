@@ -33,7 +33,8 @@ type publisher struct {
 const patchLimit = 100_000
 
 // bigBuild is the number of record sets past which a full build returns the memory it used
-// while loading to the operating system at once, rather than over the next minutes.
+// while loading to the operating system at once, rather than over the next minutes (Go's
+// scavenger returns it slowly): resident memory is what operators watch.
 const bigBuild = 100_000
 
 func newPublisher(d *Daemon) *publisher {
@@ -279,7 +280,10 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 		return nil, err
 	}
 	if total > bigBuild {
+		// Now, and again once the request that caused the build (an import, which waits up
+		// to the service's SyncWait for DNS to serve it) has let go of its copy of the data.
 		debug.FreeOSMemory()
+		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
 	}
 	return snap, nil
 }
