@@ -212,17 +212,11 @@ func (s *Server) importZone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, maxZoneFile)
-	sets, err := zone.ParseMasterFile(hz.Name, body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.fail(w, r, &service.Error{Code: service.CodeInvalidInput, Message: fmt.Sprintf("the zone file is larger than %d bytes", maxZoneFile)})
-			return
-		}
-		s.fail(w, r, &service.Error{Code: service.CodeInvalidInput, Message: err.Error()})
-		return
+	ci, err := s.svc.ImportMasterFile(r.Context(), hz.Id, body, "import "+hz.Name)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = &service.Error{Code: service.CodeInvalidInput, Message: fmt.Sprintf("the zone file is larger than %d bytes", maxZoneFile)}
 	}
-	ci, err := s.svc.ImportZone(r.Context(), hz.Id, sets, "import "+hz.Name)
 	s.reply(w, r, http.StatusOK, ChangeResponse{ChangeInfo: ci}, err)
 }
 

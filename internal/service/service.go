@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -356,6 +357,32 @@ func planError(err error) error {
 // master file), after validating the whole result. The old record sets are not decoded: a key
 // that stays is rewritten only when its value changes, and the others are deleted.
 func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
+	return s.importSets(ctx, ref, "", sets, comment)
+}
+
+// ImportMasterFile is ImportZone of the record sets of a master file for the zone. A file that
+// does not parse, or does not make a valid zone, is an InvalidInput error naming the line of
+// each problem; an error reading r is returned as it is.
+func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader, comment string) (ChangeInfo, error) {
+	hz, err := s.GetZone(ctx, ref)
+	if err != nil {
+		return ChangeInfo{}, err
+	}
+	sets, err := zone.ParseMasterFile(hz.Name, r)
+	var bad *zone.InvalidInputError
+	switch {
+	case errors.As(err, &bad):
+		return ChangeInfo{}, &Error{Code: CodeInvalidInput, Message: err.Error()}
+	case err != nil:
+		return ChangeInfo{}, err
+	}
+	// ParseMasterFile validated the sets as a whole zone named hz.Name: no need to parse every
+	// value again, as long as the zone still has that name.
+	return s.importSets(ctx, ref, hz.Name, sets, comment)
+}
+
+// importSets is ImportZone; when validated names a zone, sets are a valid zone of that name.
+func (s *Service) importSets(ctx context.Context, ref, validated string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hz, err := s.GetZone(ctx, ref)
@@ -364,8 +391,10 @@ func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.Record
 	}
 	next := zone.Zone{ID: trimPrefix(hz.Id, ZonePrefix), Name: hz.Name}
 	next.Apply(zone.Diff{Put: sets})
-	if err := zone.Validate(&next); err != nil {
-		return ChangeInfo{}, fromZoneError(err)
+	if validated != hz.Name {
+		if err := zone.Validate(&next); err != nil {
+			return ChangeInfo{}, fromZoneError(err)
+		}
 	}
 	// The values, and the order of their keys in the store: bbolt inserts in key order by
 	// appending, in another order by moving the rest of a page that grows until the commit.
