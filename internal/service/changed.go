@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/failoverdns/failoverdns/internal/store"
@@ -84,4 +85,32 @@ func (s *Service) ZoneIDList(ctx context.Context) ([]string, error) {
 		})
 	})
 	return ids, wrapStore("list zones", err)
+}
+
+// zoneAt returns the zone named by ref holding only its record sets at its apex and at the
+// given canonical names, in Route 53's order: enough to plan a change of those names alone
+// (zone.Plan reads the names a change touches and the apex's SOA) without reading the zone.
+func (s *Service) zoneAt(ctx context.Context, ref string, names ...string) (zone.Zone, error) {
+	var z zone.Zone
+	err := s.st.View(ctx, func(r store.Reader) error {
+		m, err := resolveZone(r, ref)
+		if err != nil {
+			return err
+		}
+		z = zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+		read := []string{m.Name}
+		for _, n := range names {
+			if !slices.Contains(read, n) {
+				read = append(read, n)
+			}
+		}
+		for _, n := range read {
+			if z.RecordSets, err = readAt(r, m.ID, n, z.RecordSets); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sort.Slice(z.RecordSets, func(i, j int) bool { return zone.Less(z.RecordSets[i], z.RecordSets[j]) })
+	return z, wrapStore("read zone", err)
 }

@@ -189,7 +189,7 @@ func (s *Service) CreateMaintenance(ctx context.Context, req MaintenanceRequest)
 	if len(req.Comment) > 256 {
 		return bad("the comment is %d characters long; at most 256 are allowed", len(req.Comment))
 	}
-	z, err := s.Zone(ctx, req.Zone)
+	hz, err := s.GetZone(ctx, req.Zone)
 	if err != nil {
 		return MaintenanceWindow{}, err
 	}
@@ -201,8 +201,12 @@ func (s *Service) CreateMaintenance(ctx context.Context, req MaintenanceRequest)
 	if err != nil || req.Name == "" {
 		return bad("%q is not a valid record name", req.Name)
 	}
-	if name != z.Name && !strings.HasSuffix(name, "."+z.Name) && !strings.HasSuffix(req.Name, ".") {
-		name = strings.TrimSuffix(name, ".") + "." + z.Name
+	if name != hz.Name && !strings.HasSuffix(name, "."+hz.Name) && !strings.HasSuffix(req.Name, ".") {
+		name = strings.TrimSuffix(name, ".") + "." + hz.Name
+	}
+	z, err := s.zoneAt(ctx, hz.Id, name)
+	if err != nil {
+		return MaintenanceWindow{}, err
 	}
 	rs, err := simpleSet(&z, name, typ)
 	if err != nil {
@@ -413,7 +417,7 @@ func (s *Service) takeStep(ctx context.Context, w *MaintenanceWindow, p int, now
 	step := phaseSteps[p]
 	subject := w.Name + " " + w.Type
 	ev := Event{Time: now, Kind: EventMaintenance, Subject: subject, Cause: step}
-	z, err := s.Zone(ctx, w.HostedZoneId)
+	z, err := s.zoneAt(ctx, w.HostedZoneId, w.Name)
 	var rs zone.RecordSet
 	if err == nil {
 		rs, err = simpleSet(&z, w.Name, w.Type)
