@@ -171,7 +171,7 @@ func NewBuilder() *Builder {
 
 // Add compiles z. Of two zones with the same name, the one with the smallest ID is kept.
 func (b *Builder) Add(z *zone.Zone) error {
-	apex, err := zone.CanonicalName(z.Name)
+	apex, err := canonicalName(z.Name)
 	if err != nil {
 		return fmt.Errorf("answer: zone %q (%s): %w", z.Name, z.ID, err)
 	}
@@ -397,6 +397,39 @@ func ancestors(name string, apexLabels int) iter.Seq[string] {
 	}
 }
 
+// canonicalName returns a record set's name (or a zone's, or an alias target's) lower-cased and
+// fully qualified. A Zone stores canonical names: miekg/dns presentation format, in which Lookup
+// gets query names too, and where \DDD is decimal. zone.CanonicalName reads Route 53's spelling
+// instead, where \DDD is octal: it would read the stored "\200x" (byte 200) as "\128x", and
+// refuse the stored "\ x" (a space), failing the whole build. So a name that is canonical
+// already is kept as it is, and only other names (such as Route 53's "\052" for "*") are read
+// as Route 53 spells them.
+func canonicalName(name string) (string, error) {
+	if strings.Contains(name, `\`) && isCanonical(name) {
+		return name, nil
+	}
+	return zone.CanonicalName(name)
+}
+
+// isCanonical reports whether name, read in presentation format, is already lower-case, fully
+// qualified and spelled as miekg/dns spells names.
+func isCanonical(name string) bool {
+	var buf [256]byte
+	end, err := dns.PackDomainName(name, buf[:], 0, nil, false)
+	if err != nil || !dns.IsFqdn(name) {
+		return false
+	}
+	for i := 0; buf[i] != 0; i += int(buf[i]) + 1 {
+		for _, c := range buf[i+1 : i+1+int(buf[i])] {
+			if 'A' <= c && c <= 'Z' {
+				return false
+			}
+		}
+	}
+	out, _, err := dns.UnpackDomainName(buf[:end], 0)
+	return err == nil && out == name
+}
+
 // parentName returns name without its first label.
 func parentName(name string) string {
 	var l labels
@@ -416,7 +449,7 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, 
 	var groups []pending
 	for i := range sets {
 		rs := &sets[i]
-		name, err := zone.CanonicalName(rs.Name)
+		name, err := canonicalName(rs.Name)
 		if err != nil {
 			return nil, setError(z, rs, "%v", err)
 		}
@@ -429,7 +462,7 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, 
 		}
 		var m member
 		if rs.AliasTarget != nil {
-			if m.alias, err = zone.CanonicalName(rs.AliasTarget.DNSName); err != nil {
+			if m.alias, err = canonicalName(rs.AliasTarget.DNSName); err != nil {
 				return nil, setError(z, rs, "alias target: %v", err)
 			}
 		} else {

@@ -33,9 +33,6 @@ func (m *layered[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
-// size returns the number of entries of the base alone (an estimate between compactions).
-func (m *layered[K, V]) size() int { return len(m.base) }
-
 // all returns every present entry, in no particular order.
 func (m *layered[K, V]) all() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
@@ -65,6 +62,10 @@ func (m *layered[K, V]) with(changes map[K]slot[V]) layered[K, V] {
 		over[k] = e
 	}
 	for k, e := range changes {
+		if _, inBase := m.base[k]; !e.ok && !inBase {
+			delete(over, k) // the base lacks k: no tombstone needed, the overlay stays small
+			continue
+		}
 		over[k] = e
 	}
 	if len(over) <= max(minOverlay, len(m.base)/8) {

@@ -2,9 +2,11 @@ package answer
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -93,7 +95,12 @@ func (s *Snapshot) Patch(zoneID string, names []string, sets []zone.RecordSet) (
 		byName[g.name] = append(byName[g.name], g)
 	}
 	p := patcher{s: s, zd: zd, nodes: map[string]slot[*node]{}, wire: map[dns.RR]slot[[]byte]{}}
-	for _, name := range names {
+	for _, raw := range names {
+		// Spelled as the record sets' names are read, or their sets would be dropped.
+		name, err := canonicalName(raw)
+		if err != nil {
+			return nil, fmt.Errorf("answer: zone %s (%s): %w", zd.apex, zd.id, err)
+		}
 		if err := p.name(name, byName[name]); err != nil {
 			return nil, err
 		}
@@ -148,12 +155,14 @@ func (p *patcher) node(name string) *node {
 // edit returns the node of name for the patch to change: a copy of the snapshot's, or the
 // patch's own.
 func (p *patcher) edit(name string) *node {
-	if e, ok := p.nodes[name]; ok && e.ok {
-		return e.v
-	}
-	n, _ := p.zd.nodes.get(name)
 	c := &node{name: name}
-	if n != nil {
+	if e, ok := p.nodes[name]; ok {
+		if e.ok {
+			return e.v
+		}
+		// Deleted earlier in this patch: it starts empty, not as the snapshot had it (with
+		// its records, its children and its wildcard).
+	} else if n, _ := p.zd.nodes.get(name); n != nil {
 		*c = *n
 	}
 	p.nodes[name] = slot[*node]{c, true}
@@ -239,6 +248,17 @@ func (p *patcher) unpack(rrs []dns.RR) {
 }
 
 func (p *patcher) pack(zd *zoneData, rrs []dns.RR) error {
+	// A patch packs a few records: give them an arena of their size, not the packer's 64 KiB,
+	// which every record kept from this patch would keep alive.
+	need := 0
+	for _, rr := range rrs {
+		if needsWire(rr) {
+			need += dns.Len(rr) // more than its RDATA
+		}
+	}
+	if cap(p.pk.arena)-len(p.pk.arena) < need {
+		p.pk.arena = make([]byte, 0, need)
+	}
 	return p.pk.addAll(zd, rrs, func(rr dns.RR, b []byte) { p.wire[rr] = slot[[]byte]{b, true} })
 }
 
@@ -269,19 +289,32 @@ func (p *patcher) prune(name string) {
 
 // wildcards points the parents of the wildcard nodes the patch replaced or deleted at them.
 func (p *patcher) wildcards() {
-	for name, e := range p.nodes {
-		if len(name) < 2 || name[:2] != "*." || name == p.zd.apex {
-			continue
+	var todo []string
+	for name := range p.nodes {
+		if isWildcard(name, p.zd.apex) {
+			todo = append(todo, name)
 		}
-		parent := parentName(name)
-		if p.node(parent) == nil {
-			continue
-		}
-		if cur := p.node(parent).wild; cur == e.v {
-			continue
-		}
-		p.edit(parent).wild = e.v
 	}
+	for len(todo) > 0 {
+		name := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		parent, w := parentName(name), p.node(name)
+		if pn := p.node(parent); pn == nil || pn.wild == w {
+			continue
+		}
+		_, edited := p.nodes[parent]
+		p.edit(parent).wild = w
+		if !edited && isWildcard(parent, p.zd.apex) {
+			// "*.*.x": the copy of "*.x" made here is a new node for x.wild.
+			todo = append(todo, parent)
+		}
+	}
+}
+
+// isWildcard reports whether name, in the zone with that apex, is a wildcard: a node that
+// answers for the names its parent lacks.
+func isWildcard(name, apex string) bool {
+	return strings.HasPrefix(name, "*.") && name != apex
 }
 
 // sameGroup reports whether two groups hold the same record sets.
@@ -296,7 +329,13 @@ func sameGroup(a, b *group) bool {
 		return false
 	}
 	for i := range a.rrs {
-		if a.rrs[i].Header().Ttl != b.rrs[i].Header().Ttl || !dns.IsDuplicate(a.rrs[i], b.rrs[i]) {
+		x, y := a.rrs[i], b.rrs[i]
+		if x.Header().Ttl != y.Header().Ttl || !dns.IsDuplicate(x, y) {
+			return false
+		}
+		// IsDuplicate compares the names in RDATA without case, but answers give them as
+		// they are written: "www.p.test." becoming "WWW.p.test." is a change.
+		if t := x.Header().Rrtype; t != dns.TypeA && t != dns.TypeAAAA && x.String() != y.String() {
 			return false
 		}
 	}
