@@ -1,6 +1,9 @@
 package answer
 
-import "iter"
+import (
+	"iter"
+	"maps"
+)
 
 // layered is an immutable map that a patch copies cheaply: a large base map shared by every
 // snapshot since the last compaction, and a small overlay of the entries changed since then
@@ -57,9 +60,9 @@ func (m *layered[K, V]) with(changes map[K]slot[V]) layered[K, V] {
 	if len(changes) == 0 {
 		return *m
 	}
-	over := make(map[K]slot[V], len(m.over)+len(changes))
-	for k, e := range m.over {
-		over[k] = e
+	over := maps.Clone(m.over) // copies the table as it is, much faster than inserting anew
+	if over == nil {
+		over = make(map[K]slot[V], len(changes))
 	}
 	for k, e := range changes {
 		if _, inBase := m.base[k]; !e.ok && !inBase {
@@ -71,15 +74,12 @@ func (m *layered[K, V]) with(changes map[K]slot[V]) layered[K, V] {
 	if len(over) <= max(minOverlay, len(m.base)/8) {
 		return layered[K, V]{base: m.base, over: over}
 	}
-	base := make(map[K]V, len(m.base)+len(over))
-	for k, v := range m.base {
-		if _, hit := over[k]; !hit {
-			base[k] = v
-		}
-	}
+	base := maps.Clone(m.base)
 	for k, e := range over {
 		if e.ok {
 			base[k] = e.v
+		} else {
+			delete(base, k)
 		}
 	}
 	return layered[K, V]{base: base}
