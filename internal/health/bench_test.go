@@ -3,13 +3,19 @@
 package health
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,7 +106,8 @@ func BenchmarkScheduleLag10k(b *testing.B) {
 }
 
 // BenchmarkProbe is the cost of one real probe against a local server, client and server in the
-// same process: a first estimate of what 10,000 HTTP checks per second cost in CPU.
+// same process, over a connection per probe (Probe) and, for HTTP types, over a kept one
+// (a Prober's, "-reuse").
 func BenchmarkProbe(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
@@ -108,20 +115,168 @@ func BenchmarkProbe(b *testing.B) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	port, _ := strconv.Atoi(u.Port())
-	for _, typ := range []string{TypeTCP, TypeHTTP, TypeHTTPStrMatch} {
-		b.Run(typ, func(b *testing.B) {
+	for _, name := range []string{TypeTCP, TypeHTTP, TypeHTTPStrMatch, TypeHTTP + "-reuse", TypeHTTPStrMatch + "-reuse"} {
+		b.Run(name, func(b *testing.B) {
+			typ, reuse := strings.CutSuffix(name, "-reuse")
 			cfg := Config{Type: typ, IPAddress: u.Hostname(), Port: port, RequestInterval: 1}
 			if typ == TypeHTTPStrMatch {
 				cfg.SearchString = "ok"
 			}
+			probe := func(ctx context.Context, cfg Config) Observation { return Probe(ctx, cfg, nil) }
+			if reuse {
+				p := &Prober{}
+				defer p.CloseIdle()
+				probe = p.Probe
+			}
 			cpu0 := cpuTime()
 			b.ReportAllocs()
 			for b.Loop() {
-				if obs := Probe(context.Background(), cfg, nil); !obs.Healthy {
+				if obs := probe(context.Background(), cfg); !obs.Healthy {
 					b.Fatal(obs.Status)
 				}
 			}
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/probe")
 		})
+	}
+}
+
+// The HTTP backends of BenchmarkHTTPChecks run in a child process (this test binary, started
+// again with backendsEnv set) so that the CPU time the benchmark reads is the checker's alone.
+const backendsEnv = "FAILOVERDNS_HEALTH_BENCH_BACKENDS"
+
+// TestHelperBackends is not a test: run with backendsEnv=N it serves "ok\n" on N loopback ports,
+// prints one port a line and "ready", and exits when its stdin closes.
+func TestHelperBackends(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv(backendsEnv))
+	if n <= 0 {
+		t.Skip("helper process for BenchmarkHTTPChecks")
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go http.Serve(ln, h)
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// startBackends starts n HTTP backends in a child process and returns their ports.
+func startBackends(b *testing.B, n int) []int {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBackends$", "-test.count=1")
+	cmd.Env = append(os.Environ(), backendsEnv+"="+strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	var ports []int
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && sc.Text() != "ready" {
+		p, err := strconv.Atoi(sc.Text())
+		if err != nil {
+			b.Fatalf("backends: %q", sc.Text())
+		}
+		ports = append(ports, p)
+	}
+	if len(ports) != n {
+		b.Fatalf("backends: %d ports, want %d", len(ports), n)
+	}
+	return ports
+}
+
+// BenchmarkHTTPChecks runs 10,000 HTTP checks at 1 s (bench/run.sh's "checks" phase) with the
+// default Prober against 100 real HTTP backends on loopback, in another process, for 5 s of real
+// time per op, and reports the checker's CPU per probe (this process's user+system time, kernel
+// TCP work included), allocations per probe, probes/s and the schedule lag; "reuse" keeps
+// connections, "fresh" opens one per probe, "reuse-busy" keeps connections while another
+// goroutine keeps the core busy, as dnsperf makes the DNS server do. Run it with -cpu 1, as the
+// server runs on one core: go test -run X -bench HTTPChecks -cpu 1 -benchtime 1x.
+func BenchmarkHTTPChecks(b *testing.B) {
+	ports := startBackends(b, 100)
+	b.Run("reuse", func(b *testing.B) { benchHTTPChecks(b, ports, 0, false) })
+	b.Run("fresh", func(b *testing.B) { benchHTTPChecks(b, ports, -1, false) })
+	b.Run("reuse-busy", func(b *testing.B) { benchHTTPChecks(b, ports, 0, true) })
+}
+
+// hog keeps one goroutine busy until ctx ends, making a system call every few microseconds, as
+// the DNS server's reader does under load.
+func hog(ctx context.Context) {
+	for ctx.Err() == nil {
+		for range 100 {
+			syscall.Getpid()
+		}
+	}
+}
+
+func benchHTTPChecks(b *testing.B, ports []int, reuseFor time.Duration, busy bool) {
+	const checks, window = 10000, 5 * time.Second
+	for range b.N {
+		c := NewChecker(Options{Prober: &Prober{ReuseFor: reuseFor}})
+		for i := range checks {
+			cfg := Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: ports[i%len(ports)],
+				ResourcePath: "/c/" + strconv.Itoa(i), RequestInterval: 1}
+			if err := c.Set(fmt.Sprintf("hc-%05d", i), cfg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			c.Run(ctx)
+			close(done)
+		}()
+		time.Sleep(2 * time.Second) // past the first, phase-spreading interval
+		if busy {
+			go hog(ctx)
+		}
+		st0 := c.Stats()
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
+		cpu0 := cpuTime()
+		time.Sleep(window)
+		cpu := cpuTime() - cpu0
+		runtime.ReadMemStats(&ms1)
+		st1 := c.Stats()
+		cancel()
+		<-done
+
+		probes := st1.Probes - st0.Probes
+		lag := st1.Lag
+		for i := range lag.Counts {
+			lag.Counts[i] -= st0.Lag.Counts[i]
+		}
+		var healthy int
+		for _, h := range c.States() {
+			if h {
+				healthy++
+			}
+		}
+		if healthy != checks {
+			b.Errorf("%d of %d checks healthy", healthy, checks)
+		}
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(probes)/1e3, "cpu-µs/probe")
+		b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(probes), "allocs/probe")
+		b.ReportMetric(float64(ms1.NumGC-ms0.NumGC)/window.Seconds(), "gc/s")
+		b.ReportMetric(float64(probes)/window.Seconds(), "probes/s")
+		b.ReportMetric(float64(st1.Skipped-st0.Skipped), "skipped")
+		b.ReportMetric(float64(st1.Workers), "workers")
+		b.ReportMetric(float64(lag.Quantile(0.5))/1e6, "p50-lag-ms")
+		b.ReportMetric(float64(lag.Quantile(0.99))/1e6, "p99-lag-ms")
+		b.ReportMetric(float64(lag.Quantile(0.999))/1e6, "p99.9-lag-ms")
 	}
 }

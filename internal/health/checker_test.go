@@ -524,3 +524,34 @@ func TestCheckerRealServer(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 }
+
+// With the default prober, removing a check or changing its probe interrupts the connection of
+// its probe in flight.
+func TestCheckerInterruptsProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := NewChecker(Options{})
+		start(t, c)
+		cfg := Config{Type: TypeHTTP, IPAddress: "192.0.2.1", RequestInterval: 3600} // never due here
+		mustCheckerSet(t, c, "a", cfg)
+		mustCheckerSet(t, c, "b", cfg)
+		synctest.Wait()
+		intr := func(id string) *interrupter {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.entries[id].intr
+		}
+		interrupted := func(i *interrupter) bool {
+			i.mu.Lock()
+			defer i.mu.Unlock()
+			return i.interrupted
+		}
+		a, b := intr("a"), intr("b")
+		c.Remove("a")
+		cfg.ResourcePath = "/other"
+		mustCheckerSet(t, c, "b", cfg)
+		synctest.Wait()
+		if !interrupted(a) || !interrupted(b) || interrupted(intr("b")) {
+			t.Fatalf("interrupted: removed %v, changed %v, its new probe %v; want true, true, false", interrupted(a), interrupted(b), interrupted(intr("b")))
+		}
+	})
+}

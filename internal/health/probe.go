@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,7 +29,8 @@ type Observation struct {
 	Time time.Time
 	// Healthy is the endpoint's answer before Inverted is applied.
 	Healthy bool
-	// Latency runs from the start of the TCP connect to the verdict (name resolution excluded).
+	// Latency runs from the start of the TCP connect, or of the request on a kept connection, to
+	// the verdict (name resolution excluded).
 	Latency time.Duration
 	// Status says what happened, in Route 53's wording where Route 53 has one:
 	// "Success: HTTP Status Code 200, OK", "Failure: Connection refused. ...".
@@ -51,8 +53,9 @@ const maxHeaderBytes = 16384
 // maxBodyBytes bounds the raw (possibly compressed, chunked) body bytes read for STR_MATCH.
 const maxBodyBytes = 64 << 10
 
-// Prober runs probes. The zero Prober resolves with net.DefaultResolver and verifies certificates
-// against the system roots.
+// Prober runs probes and keeps the connections of HTTP types open between them. The zero Prober
+// resolves with net.DefaultResolver, verifies certificates against the system roots and reuses
+// connections as described at Probe. A Prober must not be copied after its first probe.
 type Prober struct {
 	// Resolve looks up FullyQualifiedDomainName when IPAddress is empty; nil means
 	// net.DefaultResolver.
@@ -61,32 +64,78 @@ type Prober struct {
 	RootCAs *x509.CertPool
 	// UserAgent replaces DefaultUserAgent.
 	UserAgent string
+	// ReuseFor is how long after it was opened a connection may carry further probes of the same
+	// target; 0 means DefaultReuseFor. Negative: every probe opens its own connection and sends
+	// "Connection: close", as Route 53 does.
+	ReuseFor time.Duration
+	// MaxIdleConns bounds the connections kept open between probes, all targets together; 0 means
+	// DefaultMaxIdleConns. A probe that finds the bound reached closes its connection.
+	MaxIdleConns int
+
+	mu       sync.Mutex
+	pools    map[poolKey]*idlePool
+	idle     int // connections in pools
+	sweeper  *time.Timer
+	sweeping bool // sweeper is armed
 }
 
 // Probe runs one probe of cfg with the given resolver (nil: net.DefaultResolver) and system
-// roots. See Prober.Probe.
+// roots, over a connection of its own that it closes. See Prober.Probe.
 func Probe(ctx context.Context, cfg Config, resolve ResolveFunc) Observation {
-	p := Prober{Resolve: resolve}
-	return p.Probe(ctx, cfg)
+	p := Prober{Resolve: resolve, ReuseFor: -1}
+	return p.probe(ctx, nil, &cfg, time.Time{})
 }
 
 // Probe runs one probe of cfg, a TCP, HTTP, HTTPS or STR_MATCH check, and returns within
-// cfg.ProbeTimeout() or when ctx is done, whichever comes first. Each probe opens a fresh
-// connection and closes it: a pooled connection would hide a listener that no longer accepts.
+// cfg.ProbeTimeout() or when ctx is done, whichever comes first.
 //
-// HTTP types send one GET for ResourcePath with "Connection: close" and do not follow redirects;
-// the check is healthy when the status is in HealthyStatusCodes (2xx and 3xx by default). The Host
-// header is FullyQualifiedDomainName (bare on the type's default port, "name:port" otherwise),
-// else IPAddress. HTTPS sends FullyQualifiedDomainName as SNI when EnableSNI is on, and verifies
-// the certificate against FullyQualifiedDomainName (else IPAddress) unless InsecureSkipVerify.
-// STR_MATCH types also need SearchString within the first 5120 bytes of the body, after gzip or
-// deflate decoding. When IPAddress is empty, FullyQualifiedDomainName is resolved at every probe
-// and the first IPv4 address is used (the first IPv6 one if there is no IPv4).
+// TCP checks open a connection and close it. HTTP types send one GET for ResourcePath and do not
+// follow redirects; the check is healthy when the status is in HealthyStatusCodes (2xx and 3xx by
+// default). The Host header is FullyQualifiedDomainName (bare on the type's default port,
+// "name:port" otherwise), else IPAddress. HTTPS sends FullyQualifiedDomainName as SNI when
+// EnableSNI is on, and verifies the certificate against FullyQualifiedDomainName (else IPAddress)
+// unless InsecureSkipVerify. STR_MATCH types also need SearchString within the first 5120 bytes
+// of the body, after gzip or deflate decoding. When IPAddress is empty, FullyQualifiedDomainName
+// is resolved at every probe and the first IPv4 address is used (the first IPv6 one if there is
+// no IPv4).
+//
+// HTTP types reuse connections (HTTP/1.1 keep-alive). After a probe has read a whole response
+// that does not ask to close, its connection stays open, and the next probe of a check with the
+// same address, port and TLS settings (SNI, verification name, InsecureSkipVerify) sends its
+// request over it, if the connection was idle for less than 4 s and opened less than ReuseFor
+// ago (10 s by default). A response whose body has not fully arrived by the verdict is not waited
+// for: its connection is closed. What a reused connection means for the verdict:
+//
+//   - A reused connection that fails before the first byte of the response (closed or reset by
+//     the server, as when the backend is killed or restarted, or drops idle connections) does not
+//     count: the probe opens a fresh connection at once and judges the endpoint by that attempt,
+//     so a killed backend is reported by the same probe ("Connection refused").
+//   - A reused connection that stays silent is not retried: the probe times out, as it would on a
+//     fresh connection, and its Status says that the connection was kept (a host that is down
+//     and an endpoint that hangs look the same on it).
+//   - What only a new connection shows (a listener that stops accepting while it keeps serving
+//     open connections, a certificate replaced or expired on the server, since the certificate
+//     is verified at the handshake) is seen at most ReuseFor later than with a connection per
+//     probe: no connection is reused beyond that age.
+//   - Observation.Latency runs from the request on a reused connection, from the connect on a
+//     fresh one.
+//
+// Set ReuseFor negative for a connection per probe.
 func (p *Prober) Probe(ctx context.Context, cfg Config) Observation {
+	return p.probe(ctx, nil, &cfg, time.Time{})
+}
+
+// probe runs one probe of cfg that ends by deadline (zero: cfg.ProbeTimeout() after it starts,
+// and never later than that) or when ctx is done. intr, when not nil, is called when ctx is done.
+func (p *Prober) probe(ctx context.Context, intr *interrupter, cfg *Config, deadline time.Time) Observation {
 	start := time.Now()
 	obs := Observation{Time: start}
-	ctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout())
-	defer cancel()
+	if end := start.Add(cfg.ProbeTimeout()); deadline.IsZero() || end.Before(deadline) {
+		deadline = end
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 
 	switch cfg.Type {
 	case TypeHTTP, TypeHTTPS, TypeHTTPStrMatch, TypeHTTPSStrMatch, TypeTCP:
@@ -104,10 +153,12 @@ func (p *Prober) Probe(ctx context.Context, cfg Config) Observation {
 		}
 		obs.IP = ip.Unmap()
 	} else {
-		ip, err := p.resolve(ctx, cfg.FullyQualifiedDomainName)
+		rctx, cancel := context.WithDeadline(ctx, deadline)
+		ip, err := p.resolve(rctx, cfg.FullyQualifiedDomainName)
+		cancel()
 		if err != nil {
 			obs.Status = "Failure: DNS resolution failed. " + err.Error()
-			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			if canceled(ctx) {
 				obs.Status = statusCanceled
 			}
 			return obs
@@ -121,36 +172,40 @@ func (p *Prober) Probe(ctx context.Context, cfg Config) Observation {
 			port = 443
 		}
 	}
-	target := netip.AddrPortFrom(obs.IP, uint16(port)).String()
+	target := netip.AddrPortFrom(obs.IP, uint16(port))
 
-	// The connection.
-	connStart := time.Now()
-	d := net.Dialer{KeepAlive: -1}
-	conn, err := d.DialContext(ctx, "tcp", target)
-	if err != nil {
-		obs.Latency = time.Since(connStart)
-		obs.Status = connectFailure(ctx, err, target)
-		return obs
-	}
-	defer conn.Close()
 	if cfg.Type == TypeTCP {
+		connStart := time.Now()
+		conn, err := dial(ctx, target, deadline)
 		obs.Latency = time.Since(connStart)
+		if err != nil {
+			obs.Status = connectFailure(ctx, err, target.String())
+			return obs
+		}
+		conn.Close()
 		obs.Healthy = true
 		obs.Status = "Success: TCP connection established."
 		return obs
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
+	if intr == nil {
+		intr = new(interrupter)
+		if ctx.Done() != nil {
+			defer context.AfterFunc(ctx, intr.interrupt)()
+		}
 	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	obs.Healthy, obs.Status = p.probeHTTP(ctx, conn, &cfg, obs.IP, port)
-	obs.Latency = time.Since(connStart)
+	p.probeHTTP(ctx, intr, cfg, &obs, target, deadline)
 	return obs
 }
 
 const statusCanceled = "Failure: The probe was canceled."
+
+// aLongTimeAgo is a deadline that makes every pending and later I/O on a connection fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func dial(ctx context.Context, target netip.AddrPort, deadline time.Time) (net.Conn, error) {
+	d := net.Dialer{KeepAlive: -1, Deadline: deadline}
+	return d.DialContext(ctx, "tcp", target.String())
+}
 
 func (p *Prober) resolve(ctx context.Context, host string) (netip.Addr, error) {
 	if host == "" {
@@ -182,109 +237,364 @@ func (p *Prober) resolve(ctx context.Context, host string) (netip.Addr, error) {
 	return netip.Addr{}, errors.New("no address for " + host)
 }
 
-// probeHTTP sends the request over conn (TLS added here for HTTPS types) and judges the answer.
-func (p *Prober) probeHTTP(ctx context.Context, conn net.Conn, cfg *Config, ip netip.Addr, port int) (bool, string) {
-	fqdn := strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".")
-	if isHTTPSType(cfg.Type) {
-		verifyName := fqdn
-		if verifyName == "" {
-			verifyName = ip.WithZone("").String()
-		}
-		tc := &tls.Config{
-			// Verification is done by VerifyConnection, against verifyName, so that the name checked
-			// does not depend on whether SNI is sent.
-			InsecureSkipVerify: true,
-		}
-		if cfg.sniEnabled() {
-			tc.ServerName = fqdn
-		}
-		if !cfg.InsecureSkipVerify {
-			roots := p.RootCAs
-			tc.VerifyConnection = func(cs tls.ConnectionState) error {
-				return verifyChain(cs, verifyName, roots)
-			}
-		}
-		tconn := tls.Client(conn, tc)
-		if err := tconn.HandshakeContext(ctx); err != nil {
-			return false, tlsFailure(ctx, err)
-		}
-		conn = tconn
-	}
-
-	u, err := url.ParseRequestURI(resourcePath(cfg.ResourcePath))
-	if err != nil {
-		return false, "Failure: Invalid ResourcePath " + strconv.Quote(cfg.ResourcePath) + "."
+// probeHTTP sends the request, over a kept connection to target when there is one, else over a
+// fresh one (TLS added here for HTTPS types), and judges the answer into obs.
+func (p *Prober) probeHTTP(ctx context.Context, intr *interrupter, cfg *Config, obs *Observation, target netip.AddrPort, deadline time.Time) {
+	uri, ok := requestURI(cfg.ResourcePath)
+	if !ok {
+		obs.Status = "Failure: Invalid ResourcePath " + strconv.Quote(cfg.ResourcePath) + "."
+		return
 	}
 	codes := defaultStatusCodes
-	if cfg.HealthyStatusCodes != "" {
+	if cfg.HealthyStatusCodes != "" && cfg.HealthyStatusCodes != DefaultHealthyStatusCodes {
+		var err error
 		if codes, err = parseStatusCodes(cfg.HealthyStatusCodes); err != nil {
-			return false, "Failure: Invalid HealthyStatusCodes: " + err.Error() + "."
+			obs.Status = "Failure: Invalid HealthyStatusCodes: " + err.Error() + "."
+			return
 		}
 	}
-	strMatch := isStrMatchType(cfg.Type)
-	req := &http.Request{
-		Method:     http.MethodGet,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     make(http.Header, 4),
-		Host:       hostHeader(cfg, ip, port),
-		Close:      true,
-	}
-	ua := p.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
-	req.Header.Set("User-Agent", ua)
-	req.Header.Set("Accept", "*/*")
-	if strMatch {
-		req.Header.Set("Accept-Encoding", "gzip, deflate")
-	}
-	for k, v := range cfg.Headers {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	if err := req.Write(conn); err != nil {
-		return false, exchangeFailure(ctx, err, "sending the request")
+	reuse := p.ReuseFor >= 0
+	bp := requestBufs.Get().(*[]byte)
+	defer requestBufs.Put(bp)
+	req, err := p.appendRequest((*bp)[:0], cfg, uri, obs.IP, int(target.Port()), !reuse)
+	*bp = req
+	if err != nil {
+		obs.Status = exchangeFailure(ctx, err, "sending the request")
+		return
 	}
 
-	cr := &capReader{r: conn, n: maxHeaderBytes}
-	br := bufio.NewReaderSize(cr, 4096)
+	key := poolKey{addr: target}
+	if isHTTPSType(cfg.Type) {
+		key.tls = true
+		fqdn := strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".")
+		if cfg.sniEnabled() {
+			key.sni = fqdn
+		}
+		if cfg.InsecureSkipVerify {
+			key.insecure = true
+		} else if key.verify = fqdn; fqdn == "" {
+			key.verify = obs.IP.WithZone("").String()
+		}
+	}
+	var pc *pconn
+	if reuse {
+		pc = p.get(key, obs.Time)
+	}
+	reused := pc != nil
+	for {
+		connStart := time.Now()
+		if pc == nil {
+			conn, err := dial(ctx, target, deadline)
+			if err != nil {
+				obs.Latency = time.Since(connStart)
+				obs.Status = connectFailure(ctx, err, target.String())
+				p.drop(key)
+				return
+			}
+			if key.tls {
+				tconn, status := p.handshake(ctx, conn, &key, deadline)
+				if tconn == nil {
+					conn.Close()
+					obs.Latency = time.Since(connStart)
+					obs.Status = status
+					return
+				}
+				conn = tconn
+			}
+			pc = newPconn(conn, connStart)
+		}
+		healthy, status, keep, retry := exchange(ctx, intr, pc, reused, req, cfg, codes, deadline)
+		if retry && reused {
+			// The server closed the kept connection: judge by a fresh one.
+			pc.conn.Close()
+			pc, reused = nil, false
+			continue
+		}
+		end := time.Now()
+		obs.Latency = end.Sub(connStart)
+		obs.Healthy, obs.Status = healthy, status
+		if keep && reuse {
+			p.put(key, pc, end)
+		} else {
+			pc.conn.Close()
+		}
+		return
+	}
+}
+
+// requestBufs holds the buffers requests are written into.
+var requestBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// handshake runs the TLS handshake of a fresh connection for the HTTPS check described by key.
+func (p *Prober) handshake(ctx context.Context, conn net.Conn, key *poolKey, deadline time.Time) (net.Conn, string) {
+	tc := &tls.Config{
+		// Verification is done by VerifyConnection, against key.verify, so that the name checked
+		// does not depend on whether SNI is sent.
+		InsecureSkipVerify: true,
+		ServerName:         key.sni,
+	}
+	if !key.insecure {
+		verifyName, roots := key.verify, p.RootCAs
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			return verifyChain(cs, verifyName, roots)
+		}
+	}
+	conn.SetDeadline(deadline)
+	tconn := tls.Client(conn, tc)
+	if err := tconn.HandshakeContext(ctx); err != nil {
+		return nil, tlsFailure(ctx, err)
+	}
+	return tconn, ""
+}
+
+// exchange sends req over pc, a connection kept from an earlier probe when kept, and judges the
+// answer. keep says pc may carry another request; retry that pc failed before the first byte of
+// a response arrived, as a connection the server has closed does.
+func exchange(ctx context.Context, intr *interrupter, pc *pconn, kept bool, req []byte, cfg *Config, codes statusCodes, deadline time.Time) (healthy bool, status string, keep, retry bool) {
+	pc.conn.SetDeadline(deadline)
+	if !intr.attach(pc.conn) {
+		return false, statusCanceled, false, false
+	}
+	defer intr.detach()
+	pc.cr.n, pc.cr.got, pc.cr.exceeded, pc.cr.off = maxHeaderBytes, 0, false, false
+	if _, err := pc.conn.Write(req); err != nil {
+		return false, exchangeFailure(ctx, err, "sending the request"), false, closedByPeer(ctx, err)
+	}
+
+	strMatch := isStrMatchType(cfg.Type)
+	if !strMatch {
+		h, ok, err := readPlainHead(pc.br)
+		if err != nil {
+			return false, responseFailure(ctx, err, kept), false, pc.cr.got == 0 && closedByPeer(ctx, err)
+		}
+		if ok {
+			healthy = codes.contains(h.code)
+			// The connection is kept when the body has already arrived: it is not waited for.
+			if keep = !h.close && pc.br.Buffered() == h.contentLength; keep {
+				pc.br.Discard(h.contentLength)
+			}
+			return healthy, statusLine(h.code, healthy), keep, false
+		}
+	}
+
 	var resp *http.Response
 	for {
-		resp, err = http.ReadResponse(br, req)
+		var err error
+		resp, err = http.ReadResponse(pc.br, nil)
 		if err != nil {
-			if cr.exceeded {
-				return false, "Failure: The response headers exceed " + strconv.Itoa(maxHeaderBytes) + " bytes."
+			if pc.cr.exceeded {
+				return false, "Failure: The response headers exceed " + strconv.Itoa(maxHeaderBytes) + " bytes.", false, false
 			}
-			return false, responseFailure(ctx, err)
+			return false, responseFailure(ctx, err, kept), false, pc.cr.got == 0 && closedByPeer(ctx, err)
 		}
 		// Skip informational responses (103 Early Hints and the like).
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
 	}
-	cr.n = maxBodyBytes
-	defer resp.Body.Close()
+	pc.cr.n = maxBodyBytes
 
-	status := "HTTP Status Code " + strconv.Itoa(resp.StatusCode)
-	if text := http.StatusText(resp.StatusCode); text != "" {
-		status += ", " + text
+	switch healthy = codes.contains(resp.StatusCode); {
+	case !healthy:
+		status = statusLine(resp.StatusCode, false)
+	case strMatch:
+		healthy, status = searchBody(ctx, resp, cfg.SearchString)
 	}
-	if !codes.contains(resp.StatusCode) {
-		return false, "Failure: " + status
+	if healthy {
+		status = statusLine(resp.StatusCode, true)
 	}
-	if !strMatch {
-		return true, "Success: " + status
+
+	// The connection is kept when the rest of the body has already arrived: it is not waited for.
+	pc.cr.off = true
+	_, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	keep = err == nil && !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols && pc.br.Buffered() == 0
+	return healthy, status, keep, false
+}
+
+// interrupter makes the cancellation of a probe's context reach the connection the probe is
+// using: a Checker registers one per check with context.AfterFunc, rather than one per probe.
+type interrupter struct {
+	mu          sync.Mutex
+	conn        net.Conn
+	interrupted bool
+}
+
+// interrupt makes the I/O of the attached connection, and of any attached later, fail at once.
+func (i *interrupter) interrupt() {
+	i.mu.Lock()
+	i.interrupted = true
+	if i.conn != nil {
+		i.conn.SetDeadline(aLongTimeAgo)
 	}
-	if ok, failure := searchBody(ctx, resp, cfg.SearchString); !ok {
-		return false, failure
+	i.mu.Unlock()
+}
+
+// attach makes conn the connection to interrupt, unless interrupt was called: then it returns false.
+func (i *interrupter) attach(conn net.Conn) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.conn = conn
+	return !i.interrupted
+}
+
+func (i *interrupter) detach() {
+	i.mu.Lock()
+	i.conn = nil
+	i.mu.Unlock()
+}
+
+// closedByPeer reports whether err is what a connection the server has closed gives: the request
+// may be sent again over a fresh one.
+func closedByPeer(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !isTimeout(err) &&
+		(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+			errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED))
+}
+
+// statusLine is "Success: HTTP Status Code 200, OK" or "Failure: HTTP Status Code 503, Service
+// Unavailable", from a table for the codes net/http names.
+func statusLine(code int, healthy bool) string {
+	i := 0
+	if healthy {
+		i = 1
 	}
-	return true, "Success: " + status
+	if code >= 0 && code < len(statusLines[i]) && statusLines[i][code] != "" {
+		return statusLines[i][code]
+	}
+	return formatStatus(code, healthy)
+}
+
+var statusLines = func() (t [2][600]string) {
+	for code := range 600 {
+		if http.StatusText(code) != "" {
+			t[0][code] = formatStatus(code, false)
+			t[1][code] = formatStatus(code, true)
+		}
+	}
+	return t
+}()
+
+func formatStatus(code int, healthy bool) string {
+	s := "Failure: HTTP Status Code " + strconv.Itoa(code)
+	if healthy {
+		s = "Success: HTTP Status Code " + strconv.Itoa(code)
+	}
+	if text := http.StatusText(code); text != "" {
+		s += ", " + text
+	}
+	return s
+}
+
+// requestURI is the request target for ResourcePath, as net/http would send it, and whether it
+// is valid.
+func requestURI(path string) (string, bool) {
+	path = resourcePath(path)
+	plain := true
+	for i := 0; i < len(path) && plain; i++ {
+		c := path[i]
+		plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/?=&,;:@+$", c) >= 0
+	}
+	if plain {
+		return path, true
+	}
+	u, err := url.ParseRequestURI(path)
+	if err != nil {
+		return "", false
+	}
+	return u.RequestURI(), true
+}
+
+// appendRequest appends the GET request of cfg to b: the request line, Host, User-Agent,
+// "Connection: close" when closing, then the other headers in sorted order (Accept, the
+// Accept-Encoding of STR_MATCH types, and cfg.Headers, which replace any of them).
+func (p *Prober) appendRequest(b []byte, cfg *Config, uri string, ip netip.Addr, port int, closing bool) ([]byte, error) {
+	ua := p.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	host := ""
+	accept, encoding := "*/*", ""
+	if isStrMatchType(cfg.Type) {
+		encoding = "gzip, deflate"
+	}
+	var extra []string // canonical key, value, ...
+	for k, v := range cfg.Headers {
+		switch ck := http.CanonicalHeaderKey(k); ck {
+		case "Host":
+			host = v
+		case "User-Agent":
+			ua = headerValue(v)
+		case "Accept":
+			accept = headerValue(v)
+		case "Accept-Encoding":
+			encoding = headerValue(v)
+		case "Content-Length", "Transfer-Encoding", "Trailer":
+		default:
+			if validHeaderName(ck) {
+				extra = append(extra, ck, headerValue(v))
+			}
+		}
+	}
+
+	b = append(b, "GET "...)
+	b = append(b, uri...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	if host != "" {
+		if !validHeaderValue(host) || strings.ContainsAny(host, " \t") {
+			return b, errors.New("http: invalid Host header")
+		}
+		b = append(b, host...)
+	} else {
+		b = appendHost(b, cfg, ip, port)
+	}
+	if ua != "" {
+		b = append(b, "\r\nUser-Agent: "...)
+		b = append(b, ua...)
+	}
+	if closing {
+		b = append(b, "\r\nConnection: close"...)
+	}
+	if len(extra) > 0 || accept != "*/*" {
+		if accept != "" {
+			extra = append(extra, "Accept", accept)
+		}
+		if encoding != "" {
+			extra = append(extra, "Accept-Encoding", encoding)
+		}
+		sortPairs(extra)
+		for i := 0; i < len(extra); i += 2 {
+			b = append(b, "\r\n"...)
+			b = append(b, extra[i]...)
+			b = append(b, ": "...)
+			b = append(b, extra[i+1]...)
+		}
+	} else {
+		b = append(b, "\r\nAccept: */*"...)
+		if encoding != "" {
+			b = append(b, "\r\nAccept-Encoding: "...)
+			b = append(b, encoding...)
+		}
+	}
+	b = append(b, "\r\n\r\n"...)
+	return b, nil
+}
+
+// sortPairs sorts a key, value, key, value, ... list by key.
+func sortPairs(kv []string) {
+	for i := 2; i < len(kv); i += 2 {
+		for j := i; j > 0 && kv[j] < kv[j-2]; j -= 2 {
+			kv[j], kv[j+1], kv[j-2], kv[j-1] = kv[j-2], kv[j-1], kv[j], kv[j+1]
+		}
+	}
+}
+
+// headerValue is v as net/http writes it: line breaks replaced by spaces, trimmed.
+func headerValue(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	}
+	return strings.Trim(v, " \t")
 }
 
 // searchBody reports whether search appears in the first SearchWindow bytes of the decoded body,
@@ -328,12 +638,13 @@ func searchBody(ctx context.Context, resp *http.Response, search string) (bool, 
 			"; only gzip and deflate are decoded."
 	}
 
-	needle := []byte(search)
-	buf := make([]byte, 0, SearchWindow)
+	bp := searchBufs.Get().(*[SearchWindow]byte)
+	defer searchBufs.Put(bp)
+	buf := bp[:0]
 	for len(buf) < SearchWindow {
 		n, err := body.Read(buf[len(buf):SearchWindow])
 		buf = buf[:len(buf)+n]
-		if bytes.Contains(buf, needle) {
+		if bytes.Contains(buf, []byte(search)) {
 			return true, ""
 		}
 		if errors.Is(err, io.EOF) {
@@ -345,6 +656,9 @@ func searchBody(ctx context.Context, resp *http.Response, search string) (bool, 
 	}
 	return false, searchNotFound
 }
+
+// searchBufs holds the buffers of searchBody.
+var searchBufs = sync.Pool{New: func() any { return new([SearchWindow]byte) }}
 
 const searchNotFound = "Failure: The search string was not found in the first 5120 bytes of the response body."
 
@@ -368,46 +682,27 @@ type certError struct{ err error }
 func (e *certError) Error() string { return e.err.Error() }
 func (e *certError) Unwrap() error { return e.err }
 
-// hostHeader is Route 53's Host header: the FQDN (bare on the type's default port, with the port
-// otherwise), else the IP address.
-func hostHeader(cfg *Config, ip netip.Addr, port int) string {
-	host := strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".")
-	if host == "" {
-		host = ip.WithZone("").String()
-		if ip.Is6() {
-			host = "[" + host + "]"
-		}
+// appendHost appends Route 53's Host header: the FQDN (bare on the type's default port, with the
+// port otherwise), else the IP address.
+func appendHost(b []byte, cfg *Config, ip netip.Addr, port int) []byte {
+	if host := strings.TrimSuffix(cfg.FullyQualifiedDomainName, "."); host != "" {
+		b = append(b, host...)
+	} else if ip = ip.WithZone(""); ip.Is6() {
+		b = append(b, '[')
+		b = ip.AppendTo(b)
+		b = append(b, ']')
+	} else {
+		b = ip.AppendTo(b)
 	}
 	defaultPort := 80
 	if isHTTPSType(cfg.Type) {
 		defaultPort = 443
 	}
-	if port == defaultPort {
-		return host
+	if port != defaultPort {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(port), 10)
 	}
-	return host + ":" + strconv.Itoa(port)
-}
-
-// capReader reads at most n more bytes from r, then fails.
-type capReader struct {
-	r        io.Reader
-	n        int
-	exceeded bool
-}
-
-var errTooLarge = errors.New("response too large")
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.n <= 0 {
-		c.exceeded = true
-		return 0, errTooLarge
-	}
-	if len(p) > c.n {
-		p = p[:c.n]
-	}
-	n, err := c.r.Read(p)
-	c.n -= n
-	return n, err
+	return b
 }
 
 func isTimeout(err error) bool {
@@ -455,10 +750,12 @@ func exchangeFailure(ctx context.Context, err error, doing string) string {
 	return "Failure: Error " + doing + ": " + errText(err)
 }
 
-func responseFailure(ctx context.Context, err error) string {
+func responseFailure(ctx context.Context, err error, kept bool) string {
 	switch {
 	case canceled(ctx):
 		return statusCanceled
+	case isTimeout(err) && kept:
+		return "Failure: Response timed out. No HTTP status came within the timeout over the connection kept from an earlier probe: the endpoint hangs, or it or the network is down."
 	case isTimeout(err):
 		return "Failure: Response timed out. The endpoint accepted the connection but sent no HTTP status within the timeout."
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):

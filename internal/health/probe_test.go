@@ -1,6 +1,7 @@
 package health
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,7 +142,7 @@ func TestProbeRequest(t *testing.T) {
 	}
 }
 
-func TestHostHeader(t *testing.T) {
+func TestAppendHost(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("fe80::1%eth0")
 	for _, tc := range []struct {
 		typ, fqdn string
@@ -158,36 +160,262 @@ func TestHostHeader(t *testing.T) {
 		{TypeHTTPS, "", v6, 8443, "[fe80::1]:8443"},
 	} {
 		cfg := Config{Type: tc.typ, FullyQualifiedDomainName: tc.fqdn}
-		if got := hostHeader(&cfg, tc.ip, tc.port); got != tc.want {
-			t.Errorf("hostHeader(%s, %q, %v, %d) = %q, want %q", tc.typ, tc.fqdn, tc.ip, tc.port, got, tc.want)
+		if got := string(appendHost(nil, &cfg, tc.ip, tc.port)); got != tc.want {
+			t.Errorf("appendHost(%s, %q, %v, %d) = %q, want %q", tc.typ, tc.fqdn, tc.ip, tc.port, got, tc.want)
 		}
 	}
 }
 
-// Each probe opens its own connection and closes it: a pooled connection would hide a listener
-// that stopped accepting.
-func TestProbeFreshConnectionEachTime(t *testing.T) {
-	var conns, closeRequested atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// countConns starts srv counting the connections it accepts and the requests that ask to close.
+func countConns(srv *httptest.Server) (conns, closeRequested *atomic.Int32) {
+	conns, closeRequested = new(atomic.Int32), new(atomic.Int32)
+	h := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Close {
 			closeRequested.Add(1)
 		}
-	}))
+		h.ServeHTTP(w, r)
+	})
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
+	return conns, closeRequested
+}
+
+// Probe, and a Prober with a negative ReuseFor, open a connection per probe and ask the server
+// to close it, as Route 53 does.
+func TestProbeConnectionPerProbe(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	conns, closeRequested := countConns(srv)
 	srv.Start()
 	defer srv.Close()
 	cfg := httpCheck(t, srv, TypeHTTP)
-	for range 3 {
-		if obs := probe(t, cfg); !obs.Healthy {
+	p := &Prober{ReuseFor: -1}
+	for i := range 4 {
+		var obs Observation
+		if i%2 == 0 {
+			obs = probe(t, cfg)
+		} else {
+			obs = p.Probe(context.Background(), cfg)
+		}
+		if !obs.Healthy {
 			t.Fatal(obs.Status)
 		}
 	}
-	if conns.Load() != 3 || closeRequested.Load() != 3 {
-		t.Fatalf("3 probes made %d connections and %d Connection: close requests, want 3 and 3", conns.Load(), closeRequested.Load())
+	if conns.Load() != 4 || closeRequested.Load() != 4 {
+		t.Fatalf("4 probes made %d connections and %d Connection: close requests, want 4 and 4", conns.Load(), closeRequested.Load())
+	}
+	if p.idle != 0 {
+		t.Errorf("%d connections kept", p.idle)
+	}
+}
+
+// cannedServer answers every request with the response reply gives for its request URI, in one
+// write, keeping the connection open unless the request asks to close it. It returns its port and
+// counts the connections.
+func cannedServer(t *testing.T, reply func(uri string) string) (int, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if _, err := io.WriteString(c, reply(req.RequestURI)); err != nil || req.Close {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().(*net.TCPAddr).Port, &conns
+}
+
+// A Prober sends the probes of one target over one connection, for plain and chunked bodies, over
+// HTTP and HTTPS; checks with other TLS settings get their own.
+func TestProbeReusesConnection(t *testing.T) {
+	port, conns := cannedServer(t, func(uri string) string {
+		if uri == "/chunked" {
+			return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\none, \r\n3\r\ntwo\r\n0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	})
+	p := &Prober{}
+	defer p.CloseIdle()
+	for _, cfg := range []Config{
+		{Type: TypeHTTP, ResourcePath: "/"},
+		{Type: TypeHTTP, ResourcePath: "/other"},
+		{Type: TypeHTTP, ResourcePath: "/chunked"},
+		{Type: TypeHTTPStrMatch, ResourcePath: "/chunked", SearchString: "two"},
+		{Type: TypeHTTPStrMatch, ResourcePath: "/", SearchString: "ok"},
+	} {
+		cfg.IPAddress, cfg.Port, cfg.RequestInterval = "127.0.0.1", port, 1
+		if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+			t.Fatalf("%s %s: %s", cfg.Type, cfg.ResourcePath, obs.Status)
+		}
+	}
+	if conns.Load() != 1 {
+		t.Fatalf("5 probes made %d connections, want 1", conns.Load())
+	}
+
+	cert, pool := selfSigned(t)
+	tsrv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	tsrv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	tconns, _ := countConns(tsrv)
+	tsrv.StartTLS()
+	defer tsrv.Close()
+	p.RootCAs = pool
+	no := false
+	for _, mod := range []func(*Config){
+		nil, nil, // shared
+		func(c *Config) { c.FullyQualifiedDomainName = "health.test" },                              // another SNI and name
+		func(c *Config) { c.FullyQualifiedDomainName = "health.test" },                              // shared with the one before
+		func(c *Config) { c.FullyQualifiedDomainName = "health.test"; c.EnableSNI = &no },           // no SNI
+		func(c *Config) { c.FullyQualifiedDomainName = "health.test"; c.InsecureSkipVerify = true }, // not verified
+	} {
+		cfg := httpCheck(t, tsrv, TypeHTTPS)
+		if mod != nil {
+			mod(&cfg)
+		}
+		if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+			t.Fatal(obs.Status)
+		}
+	}
+	if tconns.Load() != 4 {
+		t.Fatalf("6 HTTPS probes with 4 different TLS settings made %d connections, want 4", tconns.Load())
+	}
+}
+
+// A kept connection is not reused beyond ReuseFor after it was opened.
+func TestProbeReuseFor(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	conns, _ := countConns(srv)
+	srv.Start()
+	defer srv.Close()
+	p := &Prober{ReuseFor: time.Nanosecond}
+	for range 3 {
+		if obs := p.Probe(context.Background(), httpCheck(t, srv, TypeHTTP)); !obs.Healthy {
+			t.Fatal(obs.Status)
+		}
+	}
+	if conns.Load() != 3 || p.idle != 0 {
+		t.Fatalf("3 probes with ReuseFor 1ns made %d connections and kept %d, want 3 and 0", conns.Load(), p.idle)
+	}
+}
+
+// oneShotServer answers each connection's first request with a keep-alive response, then does
+// what after says with the connection (nil: closes it at once). It returns its port and counts
+// the connections.
+func oneShotServer(t *testing.T, after func(net.Conn)) (int, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.Read(make([]byte, 4096))
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				if after != nil {
+					after(c)
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().(*net.TCPAddr).Port, &conns
+}
+
+// A kept connection the server has closed does not fail the probe: it goes over a fresh one.
+func TestProbeStaleConnectionRetried(t *testing.T) {
+	port, conns := oneShotServer(t, nil)
+	p := &Prober{}
+	defer p.CloseIdle()
+	cfg := Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 1}
+	for range 3 {
+		if obs := p.Probe(context.Background(), cfg); !obs.Healthy || obs.Status != "Success: HTTP Status Code 200, OK" {
+			t.Fatalf("Probe = %v %q", obs.Healthy, obs.Status)
+		}
+	}
+	if conns.Load() != 3 {
+		t.Fatalf("3 probes made %d connections, want 3", conns.Load())
+	}
+}
+
+// A kept connection that stays silent is not retried: the probe times out.
+func TestProbeSilentKeptConnection(t *testing.T) {
+	port, conns := oneShotServer(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096)) // the second request, never answered; returns when the prober closes
+		c.Read(make([]byte, 1))
+	})
+	p := &Prober{}
+	defer p.CloseIdle()
+	cfg := Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 1, Timeout: 0.2}
+	if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+		t.Fatal(obs.Status)
+	}
+	obs := p.Probe(context.Background(), cfg)
+	const want = "Failure: Response timed out. No HTTP status came within the timeout over the connection kept from an earlier probe: the endpoint hangs, or it or the network is down."
+	if obs.Healthy || obs.Status != want || conns.Load() != 1 {
+		t.Fatalf("Probe = %v %q after %d connections, want a timeout on the kept one", obs.Healthy, obs.Status, conns.Load())
+	}
+}
+
+// A backend that is killed is reported by the next probe, although its connection was kept.
+func TestProbeKilledBackend(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	p := &Prober{}
+	defer p.CloseIdle()
+	cfg := httpCheck(t, srv, TypeHTTP)
+	for range 2 {
+		if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+			t.Fatal(obs.Status)
+		}
+	}
+	srv.Close() // the listener and every connection
+	obs := p.Probe(context.Background(), cfg)
+	if obs.Healthy || !strings.HasPrefix(obs.Status, "Failure: Connection refused.") {
+		t.Fatalf("Probe after the kill = %v %q", obs.Healthy, obs.Status)
+	}
+	if p.idle != 0 {
+		t.Errorf("%d connections kept after a refused connection", p.idle)
 	}
 }
 
@@ -530,5 +758,40 @@ func TestProbeCanceled(t *testing.T) {
 	obs := Probe(ctx, Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 10}, nil)
 	if obs.Healthy || obs.Status != statusCanceled {
 		t.Fatalf("Probe = %v %q", obs.Healthy, obs.Status)
+	}
+}
+
+// A body that has not arrived by the verdict is not waited for, and its connection not kept.
+func TestProbeBodyNotWaitedFor(t *testing.T) {
+	port := silentListener(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+	p := &Prober{}
+	defer p.CloseIdle()
+	obs := p.Probe(context.Background(), Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 1, Timeout: 60})
+	if !obs.Healthy || p.idle != 0 {
+		t.Fatalf("Probe = %v %q, %d connections kept, want healthy and none", obs.Healthy, obs.Status, p.idle)
+	}
+}
+
+// An interrupter fails the I/O of the connection attached, and refuses connections attached
+// after it was interrupted.
+func TestInterrupter(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	var i interrupter
+	if !i.attach(a) {
+		t.Fatal("attach refused before interrupt")
+	}
+	read := make(chan error)
+	go func() {
+		_, err := a.Read(make([]byte, 1))
+		read <- err
+	}()
+	i.interrupt()
+	if err := <-read; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read after interrupt: %v", err)
+	}
+	i.detach()
+	if i.attach(a) {
+		t.Fatal("attach accepted after interrupt")
 	}
 }
