@@ -241,6 +241,13 @@ func (c *Checker) Status(id string) (Status, bool) {
 	return c.tracker.Status(id)
 }
 
+// Gauges returns what metrics export of every check (see Tracker.Gauges), under one lock.
+func (c *Checker) Gauges() []Gauge {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tracker.Gauges()
+}
+
 // IDs returns the ids of all checks, sorted.
 func (c *Checker) IDs() []string {
 	c.mu.Lock()

@@ -59,6 +59,31 @@ type Transition struct {
 	Child string
 }
 
+// Gauge is the part of a check's status that metrics export: cheap to read for every check
+// at once (Status copies a check's configuration and history).
+type Gauge struct {
+	ID       string
+	Type     string
+	Healthy  bool
+	Measured bool
+	// Latency is that of the newest observation, when Observed.
+	Latency  time.Duration
+	Observed bool
+}
+
+// Gauges returns the Gauge of every check, in no particular order.
+func (t *Tracker) Gauges() []Gauge {
+	out := make([]Gauge, 0, len(t.checks))
+	for id, c := range t.checks {
+		g := Gauge{ID: id, Type: c.cfg.Type, Healthy: c.healthy, Measured: c.measured}
+		if n := len(c.hist); n > 0 {
+			g.Latency, g.Observed = c.hist[(c.next+n-1)%n].Latency, true
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // Status is what the state machine knows about one check, for display and the status APIs.
 type Status struct {
 	// ID is the check's id.

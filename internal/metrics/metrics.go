@@ -19,8 +19,7 @@ import (
 // Checker is what metrics reads from the health checker at scrape time.
 type Checker interface {
 	Stats() health.Stats
-	IDs() []string
-	Status(id string) (health.Status, bool)
+	Gauges() []health.Gauge
 }
 
 // HookStats are the counters of one notification hook.
@@ -190,18 +189,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstHistogram(descLag, total, 0, buckets)
 		gauge(descLagMax, st.Lag.Max.Seconds())
-		for _, id := range c.src.Checker.IDs() {
-			s, ok := c.src.Checker.Status(id)
-			if !ok {
-				continue
-			}
-			gauge(descStatus, b2f(s.Healthy), id)
-			if s.Config.Type == health.TypeCalculated {
+		for _, g := range c.src.Checker.Gauges() {
+			gauge(descStatus, b2f(g.Healthy), g.ID)
+			if g.Type == health.TypeCalculated {
 				continue // no probes of its own
 			}
-			gauge(descShare, b2f(s.Measured), id)
-			if n := len(s.Observations); n > 0 {
-				gauge(descProbeLatency, s.Observations[n-1].Latency.Seconds(), id)
+			gauge(descShare, b2f(g.Measured), g.ID)
+			if g.Observed {
+				gauge(descProbeLatency, g.Latency.Seconds(), g.ID)
 			}
 		}
 	}

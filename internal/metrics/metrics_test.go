@@ -22,10 +22,16 @@ type fakeChecker map[string]health.Status
 func (f fakeChecker) Stats() health.Stats {
 	return health.Stats{Checks: len(f), Probes: 7, Lag: health.LagHistogram{Bounds: []time.Duration{time.Millisecond}, Counts: []uint64{3, 1}, Max: 2 * time.Millisecond}}
 }
-func (f fakeChecker) IDs() []string { return []string{"down", "up"} }
-func (f fakeChecker) Status(id string) (health.Status, bool) {
-	s, ok := f[id]
-	return s, ok
+func (f fakeChecker) Gauges() []health.Gauge {
+	var out []health.Gauge
+	for id, s := range f {
+		g := health.Gauge{ID: id, Type: s.Config.Type, Healthy: s.Healthy, Measured: s.Measured}
+		if n := len(s.Observations); n > 0 {
+			g.Latency, g.Observed = s.Observations[n-1].Latency, true
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // scrape serves the metrics once and parses them with Prometheus's own text parser.
