@@ -54,7 +54,8 @@ type Options struct {
 // Every probed check (not CALCULATED, not Disabled) runs at its RequestInterval on a fixed grid:
 // the first run falls at a uniformly random phase within one interval after it is scheduled, so
 // that checks added together are spread out, and each later run is moved by a random ±1% of the
-// interval. A probe ends at its timeout (Config.ProbeTimeout), or just before the check's next run
+// interval, at most ±MaxJitter, so that a failure is always seen within interval x threshold +
+// 2 x MaxJitter (40 ms; the performance goal allows 50). A probe ends at its timeout (Config.ProbeTimeout), or just before the check's next run
 // when the timeout would overlap it by no more than the jitter, so that a check whose timeout
 // equals its interval keeps its rate while its endpoint hangs. A run that comes due while the
 // check's previous probe is still in flight starts as soon as that probe returns; further runs due
@@ -96,6 +97,9 @@ type Checker struct {
 	skipped  atomic.Uint64
 	lag      lagHistogram
 }
+
+// MaxJitter bounds how far a run moves from its place on the check's grid.
+const MaxJitter = 20 * time.Millisecond
 
 // entry is the scheduling state of one check.
 type entry struct {
@@ -524,7 +528,7 @@ func (c *Checker) advance(e *entry, now time.Time) {
 		c.skipped.Add(uint64(behind))
 	}
 	e.due = e.base
-	if j := int64(iv / 100); j > 0 {
+	if j := int64(min(iv/100, MaxJitter)); j > 0 {
 		if d := e.base.Add(time.Duration(rand.Int64N(2*j+1) - j)); d.After(now) {
 			e.due = d
 		}
