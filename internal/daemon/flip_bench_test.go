@@ -1,9 +1,6 @@
 package daemon
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"testing"
@@ -11,7 +8,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/failoverdns/failoverdns/internal/config"
 	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
 	"github.com/failoverdns/failoverdns/internal/zone"
@@ -29,15 +25,7 @@ func BenchmarkFlip(b *testing.B) {
 // benchFlip flips the primary's check each round: by forcing its state, or by closing and
 // reopening the TCP listener its probe (every 0.1 s, threshold 1) connects to.
 func benchFlip(b *testing.B, forced bool) {
-	cfg := config.Default()
-	cfg.DataDir, cfg.DNSListen, cfg.APIListen = b.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	d := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, func() error { close(ready); return nil }) }()
-	<-ready
-	defer func() { cancel(); <-done }()
+	d, ctx := runDaemon(b)
 
 	addr := "127.0.0.1:0"
 	var ln net.Listener

@@ -17,7 +17,7 @@ import (
 )
 
 // runDaemon starts a daemon on loopback with a fresh data dir and stops it when the test ends.
-func runDaemon(t *testing.T) (*Daemon, context.Context) {
+func runDaemon(t testing.TB) (*Daemon, context.Context) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir, cfg.DNSListen, cfg.APIListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"

@@ -216,6 +216,23 @@ func TestProbeConnectionPerProbe(t *testing.T) {
 // write, keeping the connection open unless the request asks to close it. It returns its port and
 // counts the connections.
 func cannedServer(t *testing.T, reply func(uri string) string) (int, *atomic.Int32) {
+	return countingServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if _, err := io.WriteString(c, reply(req.RequestURI)); err != nil || req.Close {
+				return
+			}
+		}
+	})
+}
+
+// countingServer runs serve on every connection to a loopback listener, closing the connection
+// when serve returns, until the test ends. It returns its port and counts the connections.
+func countingServer(t *testing.T, serve func(net.Conn)) (int, *atomic.Int32) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -234,16 +251,7 @@ func cannedServer(t *testing.T, reply func(uri string) string) (int, *atomic.Int
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					if _, err := io.WriteString(c, reply(req.RequestURI)); err != nil || req.Close {
-						return
-					}
-				}
+				serve(c)
 			}()
 		}
 	}()
@@ -330,37 +338,13 @@ func TestProbeReuseFor(t *testing.T) {
 // what after says with the connection (nil: closes it at once). It returns its port and counts
 // the connections.
 func oneShotServer(t *testing.T, after func(net.Conn)) (int, *atomic.Int32) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns atomic.Int32
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.Read(make([]byte, 4096))
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				if after != nil {
-					after(c)
-				}
-			}()
+	return countingServer(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		if after != nil {
+			after(c)
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
 	})
-	return ln.Addr().(*net.TCPAddr).Port, &conns
 }
 
 // A kept connection the server has closed does not fail the probe: it goes over a fresh one.
