@@ -305,6 +305,8 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 }
 
 // serveEach answers the queries of conn, one datagram per system call, until reading fails.
+//
+//lint:ignore U1000 serveBatched calls it where recvmmsg is not used (mmsg_each.go).
 func (r *reader) serveEach(conn *net.UDPConn) error {
 	w := r.w
 	for {
