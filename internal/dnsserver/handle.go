@@ -16,11 +16,11 @@ import (
 // shared.
 type worker struct {
 	req  request
-	in   []byte         // the request, for readers
-	name []byte         // the question name, lower case
-	out  []byte         // two bytes for a TCP length prefix, then the response
-	tmp  []byte         // scratch for packing synthesized records, allocated on first use
-	comp map[string]int // compression offsets of the response being written
+	in   []byte     // the request, for readers
+	name []byte     // the question name, lower case
+	out  []byte     // two bytes for a TCP length prefix, then the response
+	tmp  []byte     // scratch for packing synthesized records, allocated on first use
+	comp *compTable // compression offsets of the response being written
 	c    *counters
 	tick uint32 // requests handled, for sampling the latency
 }
@@ -30,7 +30,7 @@ func newWorker(c *counters) *worker {
 		in:   make([]byte, maxMsgLen),
 		name: make([]byte, 0, 5*maxName), // every octet escaped as \DDD, plus the dots
 		out:  make([]byte, 2+maxMsgLen),
-		comp: make(map[string]int, 32),
+		comp: new(compTable),
 		c:    c,
 	}
 }
@@ -233,14 +233,14 @@ func (w *worker) count(rcode int) {
 func (w *worker) reply(req []byte, snap *answer.Snapshot, rcode int, res *answer.Result, qname string, tcp bool) []byte {
 	q := &w.req
 	w.count(rcode)
-	clear(w.comp)
+	w.comp.n = 0
 	m := msgWriter{buf: w.out[2:], off: headerLen, comp: w.comp, snap: snap, w: w}
 	m.putBytes(req[headerLen:q.qEnd])
 	qEnd := m.off
 	if qname != "" {
 		// Names of the answer point into the question, taking the client's letter case.
 		for i := 0; i < q.nlabels; i++ {
-			m.comp[qname[q.presOff[i]:]] = headerLen + int(q.wireOff[i])
+			m.comp.add(qname[q.presOff[i]:], headerLen+int(q.wireOff[i]))
 		}
 	}
 

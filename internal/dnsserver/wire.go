@@ -63,11 +63,10 @@ const (
 // question, and the other counts within limits.
 func (w *worker) parse(req []byte) parseStatus {
 	q := &w.req
-	*q = request{
-		id:     binary.BigEndian.Uint16(req),
-		opcode: uint8(req[2]>>3) & 0xf,
-		rd:     req[2]&1 != 0,
-	}
+	// Field by field: clearing the label offsets too would cost more than the rest of parse.
+	q.id, q.opcode, q.rd = binary.BigEndian.Uint16(req), uint8(req[2]>>3)&0xf, req[2]&1 != 0
+	q.qEnd, q.qname, q.qtype, q.qclass, q.nlabels = 0, nil, 0, 0, 0
+	q.edns, q.udpSize, q.version, q.do = false, 0, 0, false
 	// The question name: uncompressed labels only.
 	name := w.name[:0]
 	off := headerLen
@@ -194,11 +193,49 @@ func validOptions(rd []byte) bool {
 	return true
 }
 
+// maxComp is the most names a response's compression table holds, enough for a full UDP reply;
+// names written once it is full are not pointed to (a long TCP reply may be a little longer).
+const maxComp = 64
+
+// compTable holds the names a response can point to: the suffixes of the question and of the
+// names written, in presentation format (substrings of the question and of the snapshot's
+// records, never copied), with their offsets, in the order written. A linear search of a few
+// entries costs less than a map's hashing and clearing (a third of handle's time with a map).
+type compTable struct {
+	n int
+	e [maxComp]compEntry
+}
+
+type compEntry struct {
+	name string
+	off  int
+}
+
+func (c *compTable) add(name string, off int) {
+	if c.n < maxComp && off <= maxPointer {
+		c.e[c.n] = compEntry{name, off}
+		c.n++
+	}
+}
+
+// longest returns the offset and length of the longest entry that is a whole-label suffix of
+// name (which has no escapes), or -1 and 0.
+func (c *compTable) longest(name string) (off, n int) {
+	off = -1
+	for _, e := range c.e[:c.n] {
+		l := len(e.name)
+		if l > n && l <= len(name) && name[len(name)-l:] == e.name && (l == len(name) || name[len(name)-l-1] == '.') {
+			off, n = e.off, l
+		}
+	}
+	return off, n
+}
+
 // msgWriter writes a response into a worker's buffer.
 type msgWriter struct {
-	buf  []byte         // the whole buffer; the message is buf[:off]
-	off  int            // bytes written
-	comp map[string]int // names written (presentation format) and their offsets
+	buf  []byte     // the whole buffer; the message is buf[:off]
+	off  int        // bytes written
+	comp *compTable // names written and their offsets
 	snap *answer.Snapshot
 	over bool    // a write did not fit the buffer
 	w    *worker // for scratch space
@@ -242,10 +279,9 @@ func (m *msgWriter) putBytes(b []byte) {
 // rollback undoes what was written from offset off on, compression entries included.
 func (m *msgWriter) rollback(off int) {
 	m.off, m.over = off, false
-	for k, v := range m.comp {
-		if v >= off {
-			delete(m.comp, k)
-		}
+	c := m.comp
+	for c.n > 0 && c.e[c.n-1].off >= off { // entries are in the order written
+		c.n--
 	}
 }
 
@@ -260,36 +296,33 @@ func (m *msgWriter) putName(name string) {
 			return
 		}
 	}
-	start := 0
-	for start < len(name) && name != "." {
-		suffix := name[start:]
-		if p, ok := m.comp[suffix]; ok {
-			m.put16(0xc000 | uint16(p))
-			return
+	if name == "." {
+		m.putByte(0)
+		return
+	}
+	ptr, n := m.comp.longest(name)
+	// The labels before the suffix found, each of them starting a suffix to point to later.
+	for start, end := 0, len(name)-n; start < end; {
+		m.comp.add(name[start:], m.off)
+		dot := start
+		for dot < len(name) && name[dot] != '.' {
+			dot++
 		}
-		if m.off <= maxPointer {
-			m.comp[suffix] = m.off
-		}
-		end := start
-		for end < len(name) && name[end] != '.' {
-			end++
-		}
-		l := end - start
+		l := dot - start
 		if l == 0 || l > 63 || m.off+1+l > len(m.buf) {
 			m.over = true
 			return
 		}
 		m.buf[m.off] = byte(l)
-		copy(m.buf[m.off+1:], name[start:end])
+		copy(m.buf[m.off+1:], name[start:dot])
 		m.off += 1 + l
-		start = end + 1
+		start = dot + 1
 	}
-	if m.off+1 > len(m.buf) {
-		m.over = true
+	if ptr >= 0 {
+		m.put16(0xc000 | uint16(ptr))
 		return
 	}
-	m.buf[m.off] = 0
-	m.off++
+	m.putByte(0)
 }
 
 // putEscapedName writes a name with escapes, uncompressed (rare: names with odd octets).
