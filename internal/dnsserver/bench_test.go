@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,44 +64,107 @@ func BenchmarkHandle(b *testing.B) {
 	}
 }
 
+// udpAllocs is the most heap allocations the server may make per query on the UDP path, from the
+// datagram read to the reply sent: the question name handed to the snapshot as a string.
+const udpAllocs = 1
+
+// udpClient is a loopback client of a running server that allocates nothing per query, so that
+// the process's allocations while it runs are the server's.
+type udpClient struct {
+	c   *net.UDPConn
+	req []byte
+	buf []byte
+}
+
+func dialUDP(t testing.TB, addr string) *udpClient {
+	t.Helper()
+	a, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	req, _ := query{name: "web.example.com.", qtype: dns.TypeA}.msg().Pack()
+	return &udpClient{c: c, req: req, buf: make([]byte, 1500)}
+}
+
+// burst sends n queries, then reads their n replies: the server reads them in batches.
+func (u *udpClient) burst(t testing.TB, n int) {
+	for range n {
+		if _, err := u.c.Write(u.req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		if _, err := u.c.Read(u.buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUDPAllocs guards the allocations of the whole UDP path on the server's side, without timing
+// anything: a real server on loopback answers queries sent one at a time (a read after each
+// wait) and in bursts (batches of many datagrams), and the process's allocations over them,
+// divided by the queries, stay within udpAllocs.
+func TestUDPAllocs(t *testing.T) {
+	s, _ := startServer(t, testSnapshot(t), 1)
+	u := dialUDP(t, s.Addr())
+	for _, c := range []struct {
+		name        string
+		rounds, per int
+	}{
+		{"sequential", 2000, 1},
+		{"burst", 100, 32},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u.burst(t, 64) // the server's first queries allocate what it keeps
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range c.rounds {
+				u.burst(t, c.per)
+			}
+			runtime.ReadMemStats(&after)
+			got := float64(after.Mallocs-before.Mallocs) / float64(c.rounds*c.per)
+			t.Logf("%.3f allocations per query", got)
+			if got > udpAllocs+0.01 { // leeway for the runtime's own, not per query or batch
+				t.Errorf("the UDP path makes %.2f allocations per query, budget %d", got, udpAllocs)
+			}
+		})
+	}
+}
+
 // BenchmarkUDP measures round trips over loopback UDP: one query in flight per client
-// goroutine (sequential is one client; parallel runs GOMAXPROCS clients).
+// goroutine (sequential is one client; parallel runs GOMAXPROCS clients), and bursts of 32
+// queries that the server reads and answers in batches (ns/op is per query). Allocations per
+// op are the server's (the clients make none).
 func BenchmarkUDP(b *testing.B) {
 	s, _ := startServer(b, testSnapshot(b), 0)
-	req, _ := query{name: "web.example.com.", qtype: dns.TypeA}.msg().Pack()
-	roundTrip := func(b *testing.B, c net.Conn, buf []byte) {
-		if _, err := c.Write(req); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.Read(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-	dial := func(b *testing.B) net.Conn {
-		c, err := net.Dial("udp", s.Addr())
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
-		return c
-	}
 	b.Run("sequential", func(b *testing.B) {
-		c := dial(b)
-		defer c.Close()
-		buf := make([]byte, 1500)
+		u := dialUDP(b, s.Addr())
 		b.ReportAllocs()
 		for b.Loop() {
-			roundTrip(b, c, buf)
+			u.burst(b, 1)
 		}
+	})
+	b.Run("burst", func(b *testing.B) {
+		const n = 32
+		u := dialUDP(b, s.Addr())
+		b.ReportAllocs()
+		for b.Loop() {
+			u.burst(b, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/query")
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			c := dial(b)
-			defer c.Close()
-			buf := make([]byte, 1500)
+			u := dialUDP(b, s.Addr())
 			for pb.Next() {
-				roundTrip(b, c, buf)
+				u.burst(b, 1)
 			}
 		})
 	})
