@@ -352,7 +352,11 @@ func TestCalculatedCheckAndWeightedPool(t *testing.T) {
 	waitAnswer(t, s, "www.cdn.test", "127.0.0.4")
 	seen := map[string]bool{}
 	for i := 0; i < 40; i++ {
-		seen[aValues(dig(t, s.dns, "pool.cdn.test", "A"))] = true
+		r := dig(t, s.dns, "pool.cdn.test", "A")
+		if aValues(r) == "" {
+			t.Errorf("query %d of a healthy pool got no address:\n%s", i, r.raw)
+		}
+		seen[aValues(r)] = true
 	}
 	if !seen["127.0.0.4"] || !seen["127.0.0.5"] || len(seen) != 2 {
 		t.Fatalf("a healthy 50/50 pool answered %v over 40 queries, want both members, one at a time", seen)
