@@ -194,15 +194,19 @@ func (p *publisher) run(ctx context.Context) error {
 // when all is set), and its cause: "records" for a full build, "patch" for a patch, "health"
 // when only health checks changed. It returns the served snapshot when nothing it serves changed.
 func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answer.Snapshot, string, error) {
+	rebuild := func() (*answer.Snapshot, string, error) {
+		snap, err := p.build(ctx)
+		return snap, "records", err
+	}
 	if all {
 		if err := p.syncChecks(ctx, nil); err != nil {
 			return nil, "", err
 		}
-		snap, err := p.build(ctx)
-		return snap, "records", err
+		return rebuild()
 	}
-	if ids := service.CheckIDs(keys); len(ids) > 0 {
-		if err := p.syncChecks(ctx, ids); err != nil {
+	checkIDs := service.CheckIDs(keys)
+	if len(checkIDs) > 0 {
+		if err := p.syncChecks(ctx, checkIDs); err != nil {
 			return nil, "", err
 		}
 	}
@@ -217,42 +221,39 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 	for _, id := range zones {
 		names := changed.Names[id]
 		if len(names) > patchLimit {
-			snap, err := p.build(ctx)
-			return snap, "records", err
+			return rebuild()
 		}
 		sets, exists, err := p.d.svc.RecordSetsAt(ctx, id, names)
 		if err != nil {
 			return nil, "", err
 		}
-		var next *answer.Snapshot
-		if exists {
-			next, err = snap.Patch(id, names, sets)
+		if !exists {
+			return rebuild()
 		}
-		if !exists || errors.Is(err, answer.ErrRebuild) {
-			snap, err := p.build(ctx)
-			return snap, "records", err
-		}
-		if err != nil {
+		next, err := snap.Patch(id, names, sets)
+		switch {
+		case errors.Is(err, answer.ErrRebuild):
+			return rebuild()
+		case err != nil:
 			return nil, "", err
 		}
 		snap = next
 	}
-	if len(service.CheckIDs(keys)) > 0 {
+	cause := "patch"
+	if len(checkIDs) > 0 {
 		// A check's configuration or forced state changed: decide again with the states the
-		// checker holds now (a transition, if any, comes through kick as well).
+		// checker holds now (a transition, if any, comes through kick as well), and compare
+		// the routed answers.
 		next, err := snap.WithHealth(p.checker.Healthy)
 		if err != nil {
 			return nil, "", err
 		}
-		if snap == p.snap {
-			return next, "health", nil
-		}
-		snap = next
+		snap, cause = next, "health"
 	}
 	if snap == p.snap {
 		return snap, "", nil
 	}
-	return snap, "patch", nil
+	return snap, cause, nil
 }
 
 // build compiles every zone of the store, one at a time, under the checker's health states.
