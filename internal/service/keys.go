@@ -38,28 +38,6 @@ func parseRecordKey(rest string) (zone.Key, bool) {
 	return zone.Key{Name: name, Type: typ, SetIdentifier: setID}, ok1 && ok2
 }
 
-// ZoneIDs returns the ids of the zones whose contents the given keys touch, and whether any key
-// is a zone's own record (a zone created, renamed or deleted).
-func ZoneIDs(keys []string) (ids []string) {
-	seen := map[string]bool{}
-	for _, k := range keys {
-		var id string
-		switch {
-		case strings.HasPrefix(k, zonePrefix):
-			id = k[len(zonePrefix):]
-		case strings.HasPrefix(k, recordPrefix_):
-			id, _, _ = strings.Cut(k[len(recordPrefix_):], "/")
-		default:
-			continue
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // zoneMeta is what the store keeps of a zone besides its record sets.
 type zoneMeta struct {
 	ID              string `json:"Id"`

@@ -218,9 +218,10 @@ www IN A 192.0.2.1
 	}
 }
 
-func TestZoneIDs(t *testing.T) {
-	got := ZoneIDs([]string{"change/C1", "rrset/Z1/a.\x00A\x00", "rrset/Z1/b.\x00A\x00", "zone/Z2", "zonename/x."})
-	if !reflect.DeepEqual(got, []string{"Z1", "Z2"}) {
-		t.Fatalf("ZoneIDs = %v", got)
+func TestChangedNames(t *testing.T) {
+	got := ChangedNames([]string{"change/C1", "rrset/Z1/a.\x00A\x00", "rrset/Z1/b.\x00A\x00", "rrset/Z1/a.\x00TXT\x00", "zone/Z2", "zonename/x."})
+	want := Changed{Zones: []string{"Z2"}, Names: map[string][]string{"Z1": {"a.", "b."}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ChangedNames = %+v, want %+v", got, want)
 	}
 }
