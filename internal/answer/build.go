@@ -220,14 +220,8 @@ func (b *Builder) Build(healthy func(checkID string) (healthy, known bool)) (*Sn
 		}
 	}
 	// The wire form of the answers decided above.
-	put := func(rr dns.RR, w []byte) { b.wire[rr] = w }
-	for _, g := range s.dynGroups {
-		if st := &s.dyn[g.dyn]; st.synth {
-			zd, _ := s.exactNode(g.name)
-			if err := b.pk.addAll(zd, st.static, put); err != nil {
-				return nil, err
-			}
-		}
+	if err := s.packSynthesized(&b.pk, func(rr dns.RR, w []byte) { b.wire[rr] = w }); err != nil {
+		return nil, err
 	}
 	s.wire = layered[dns.RR, []byte]{base: b.wire}
 	b.wire = nil

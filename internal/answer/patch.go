@@ -25,25 +25,35 @@ func (s *Snapshot) WithHealth(healthy func(checkID string) (healthy, known bool)
 	n := *s
 	n.decideAll(healthy)
 	changes := map[dns.RR]slot[[]byte]{}
-	var p packer
 	for i, g := range s.dynGroups {
-		old, cur := &s.dyn[i], &n.dyn[i]
-		if old.synth {
+		if old := &s.dyn[i]; old.synth {
 			for _, rr := range old.static {
 				if !g.holds(rr) {
 					changes[rr] = slot[[]byte]{}
 				}
 			}
 		}
-		if cur.synth {
-			zd, _ := n.exactNode(g.name)
-			if err := p.addAll(zd, cur.static, func(rr dns.RR, b []byte) { changes[rr] = slot[[]byte]{b, true} }); err != nil {
-				return nil, err
-			}
-		}
+	}
+	var p packer
+	if err := n.packSynthesized(&p, func(rr dns.RR, b []byte) { changes[rr] = slot[[]byte]{b, true} }); err != nil {
+		return nil, err
 	}
 	n.wire = s.wire.with(changes)
 	return &n, nil
+}
+
+// packSynthesized puts the wire form of the records decide built for s's dynamic groups (an
+// alias's answer, owned by its name).
+func (s *Snapshot) packSynthesized(p *packer, put func(dns.RR, []byte)) error {
+	for _, g := range s.dynGroups {
+		if st := &s.dyn[g.dyn]; st.synth {
+			zd, _ := s.exactNode(g.name)
+			if err := p.addAll(zd, st.static, put); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // holds reports whether rr is one of the records of g's own record sets.
