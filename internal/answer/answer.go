@@ -48,6 +48,16 @@ type Result struct {
 	Authoritative bool
 	// Answer, Ns and Extra are the answer, authority and additional sections.
 	Answer, Ns, Extra []dns.RR
+	// Varies is set when a record set drew its answer at random (a weighted pick, a multivalue
+	// sample): the same question may be answered differently next time, from the same snapshot.
+	// Otherwise the Result is the same for every Lookup of the question in this snapshot.
+	Varies bool
+}
+
+// lookup is one question's walk through a snapshot.
+type lookup struct {
+	*Snapshot
+	varies bool // a record set drew its answer at random
 }
 
 // Rdata returns the uncompressed wire form of the RDATA of rr when rr is an A or AAAA record
@@ -97,6 +107,13 @@ type step struct {
 // Lookup answers the question qname, qtype in class IN. qname must be lower-case and fully
 // qualified. It allocates nothing for an answer that comes straight from a record set.
 func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
+	lk := lookup{Snapshot: s}
+	res := lk.lookup(qname, qtype)
+	res.Varies = lk.varies
+	return res
+}
+
+func (s *lookup) lookup(qname string, qtype uint16) Result {
 	var l labels
 	if !l.split(qname) {
 		return Result{Rcode: dns.RcodeRefused}
@@ -175,7 +192,7 @@ func (s *Snapshot) zoneFor(name string, l *labels) (*zoneData, int) {
 // chase follows the CNAME answer st through the zones we host, appending to res. It stops at a
 // name outside our zones, at a name it has already answered for (a loop), and after maxCNAMEs
 // CNAME records. It returns the last step.
-func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *labels) step {
+func (s *lookup) chase(res *Result, qname string, st step, qtype uint16, l *labels) step {
 	var seen [maxCNAMEs]string
 	seen[0] = qname
 	owned := false // res.Answer is ours to append to, not the snapshot's
@@ -217,7 +234,7 @@ func (s *Snapshot) chase(res *Result, qname string, st step, qtype uint16, l *la
 // apex it stops at the first delegation (except for DS at the cut itself), and where the name
 // ends it answers from the node, or from the closest encloser's wildcard when the name does not
 // exist (RFC 4592).
-func (s *Snapshot) resolve(z *zoneData, name string, l *labels, zi int, qtype uint16) step {
+func (s *lookup) resolve(z *zoneData, name string, l *labels, zi int, qtype uint16) step {
 	ce := z.top
 	for i := zi - 1; i >= 0; i-- {
 		n, _ := z.nodes.get(l.suffix(name, i))
@@ -237,7 +254,7 @@ func (s *Snapshot) resolve(z *zoneData, name string, l *labels, zi int, qtype ui
 
 // fromNode answers qtype from node n for owner (the query name, which differs from n's name when
 // n is a wildcard and synth is set).
-func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, synth bool) step {
+func (s *lookup) fromNode(z *zoneData, n *node, owner string, qtype uint16, synth bool) step {
 	// answer gives rrs to owner when they are not already its own: an alias's records or a
 	// wildcard's.
 	answer := func(g *group, rrs []dns.RR, owned bool) step {
@@ -275,7 +292,7 @@ func (s *Snapshot) fromNode(z *zoneData, n *node, owner string, qtype uint16, sy
 }
 
 // records returns the records a group answers with for one query, owned by the group's name.
-func (s *Snapshot) records(g *group, depth int) []dns.RR {
+func (s *lookup) records(g *group, depth int) []dns.RR {
 	rrs, owned := s.pick(g, depth)
 	if !owned {
 		return withOwners(rrs, g.name)
@@ -286,7 +303,7 @@ func (s *Snapshot) records(g *group, depth int) []dns.RR {
 // pick returns the records a group answers with for one query, and whether they are owned by the
 // group's name. Records an alias reaches through its target are not (yet), so that a chain of
 // aliases copies its answer once, for the name at its head.
-func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
+func (s *lookup) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 	if g.plain() {
 		return g.rrs, true
 	}
@@ -298,6 +315,7 @@ func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 		return s.memberRecords(g, 0, depth)
 	}
 	var buf [routing.MaxPick]int
+	s.varies = s.varies || !st.dec.Fixed()
 	idx := st.dec.Pick(rand.Uint64(), buf[:0])
 	switch len(idx) {
 	case 0:
@@ -321,7 +339,7 @@ func (s *Snapshot) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 
 // memberRecords returns the records of one record set of g, its own or its alias target's, and
 // whether they are owned by g's name.
-func (s *Snapshot) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
+func (s *lookup) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
 	m := &g.d.members[i]
 	if m.alias == "" {
 		return m.rrs, true
@@ -335,7 +353,7 @@ func (s *Snapshot) memberRecords(g *group, i int, depth int) ([]dns.RR, bool) {
 
 // referral returns the authority (the delegation's NS records) and additional (glue) sections of
 // a referral.
-func (s *Snapshot) referral(st step) (ns, extra []dns.RR) {
+func (s *lookup) referral(st step) (ns, extra []dns.RR) {
 	if r := st.cut.ref; r != nil {
 		return r.ns, r.glue
 	}
@@ -346,7 +364,7 @@ func (s *Snapshot) referral(st step) (ns, extra []dns.RR) {
 
 // glue returns the A and AAAA records of zone z for the targets of ns, in NS order, A before
 // AAAA, each target once, and whether they are the same for every query.
-func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) {
+func (s *lookup) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) {
 	static = true
 	for i, rr := range ns {
 		t := targetOf(rr)
@@ -372,7 +390,7 @@ func (s *Snapshot) glue(z *zoneData, ns []dns.RR) (extra []dns.RR, static bool) 
 // named twice is answered twice, CNAMEs are not followed, names in other zones are skipped.
 // (NSD orders all A records before all AAAA records, names each target once, and ignores data
 // below a delegation.)
-func (s *Snapshot) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR {
+func (s *lookup) additional(z *zoneData, rrs []dns.RR, rrtype uint16) []dns.RR {
 	switch rrtype {
 	case dns.TypeMX, dns.TypeSRV, dns.TypeNS, dns.TypeSVCB, dns.TypeHTTPS:
 	default:

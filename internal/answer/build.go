@@ -250,7 +250,7 @@ func (s *Snapshot) staticReferral(zd *zoneData, n *node) *referral {
 	if g == nil || !g.plain() {
 		return nil
 	}
-	glue, static := s.glue(zd, g.rrs)
+	glue, static := (&lookup{Snapshot: s}).glue(zd, g.rrs)
 	if !static {
 		return nil
 	}

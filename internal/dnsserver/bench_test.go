@@ -50,17 +50,24 @@ func BenchmarkHandle(b *testing.B) {
 	p := new(atomic.Pointer[answer.Snapshot])
 	p.Store(testSnapshot(b))
 	s := New(Config{}, p)
-	w := newWorker(&s.shared)
-	for _, c := range handleBenchmarks {
-		b.Run(c.name, func(b *testing.B) {
-			req, _ := c.q.msg().Pack()
-			b.ReportAllocs()
-			for b.Loop() {
-				if s.handle(w, req, false) == nil {
-					b.Fatal("no reply")
-				}
+	fresh, cached := newWorker(&s.shared), newWorker(&s.shared)
+	cached.cache = newReplyCache()
+	for _, w := range []*worker{fresh, cached} {
+		for _, c := range handleBenchmarks {
+			name := c.name
+			if w.cache != nil {
+				name += "/cached"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				req, _ := c.q.msg().Pack()
+				b.ReportAllocs()
+				for b.Loop() {
+					if s.handle(w, req, false) == nil {
+						b.Fatal("no reply")
+					}
+				}
+			})
+		}
 	}
 }
 

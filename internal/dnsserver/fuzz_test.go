@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync/atomic"
 	"testing"
@@ -49,11 +50,18 @@ func FuzzServeDNS(f *testing.F) {
 	p.Store(snap)
 	s := New(Config{}, p)
 	w := newWorker(&s.shared)
+	wc := newWorker(&s.shared) // a UDP reader's, which keeps replies
+	wc.cache = newReplyCache()
 	f.Fuzz(func(t *testing.T, req []byte, tcp bool) {
 		panics := s.Stats().Panics
 		resp := s.handle(w, req, tcp)
 		if s.Stats().Panics != panics {
 			t.Fatalf("handle panicked on %x", req)
+		}
+		for range 2 { // the second time from the cache, when the reply was kept
+			if c := s.handle(wc, req, tcp); !bytes.Equal(c, resp) {
+				t.Fatalf("reply %x with a cache, %x without, to %x", c, resp, req)
+			}
 		}
 		if resp == nil {
 			if len(req) >= headerLen && req[2]&0x80 == 0 {

@@ -21,8 +21,11 @@ type worker struct {
 	out  []byte     // two bytes for a TCP length prefix, then the response
 	tmp  []byte     // scratch for packing synthesized records, allocated on first use
 	comp *compTable // compression offsets of the response being written
-	c    *counters
-	tick uint32 // requests handled, for sampling the latency
+	// cache keeps replies that do not vary: a UDP reader's worker has one (3 MiB), TCP
+	// connections' workers do not.
+	cache *replyCache
+	c     *counters
+	tick  uint32 // requests handled, for sampling the latency
 }
 
 func newWorker(c *counters) *worker {
@@ -38,7 +41,7 @@ func newWorker(c *counters) *worker {
 // counters count what the server did; Stats adds them up. Each UDP socket has its own, so the
 // atomic adds of the hot path are uncontended.
 type counters struct {
-	queries, dropped, formErr, notImp, refused, servFail, panics, truncated atomic.Uint64
+	queries, dropped, formErr, notImp, refused, servFail, panics, truncated, cached atomic.Uint64
 
 	qtypes  [numTypeSlots]atomic.Uint64 // answered requests by question type; see typeSlot
 	rcodes  [numRcodes]atomic.Uint64    // answered requests by rcode (the last slot: larger ones)
@@ -177,9 +180,35 @@ func (s *Server) answer(w *worker, req []byte, tcp bool) []byte {
 		}
 		return w.reply(req, nil, dns.RcodeNotAuth, nil, "", tcp)
 	}
+	c := w.cache
+	if c == nil || tcp {
+		qname := string(q.qname)
+		res := snap.Lookup(qname, q.qtype)
+		return w.reply(req, snap, res.Rcode, &res, qname, tcp)
+	}
+	limit := w.limit(tcp)
+	if b := c.get(w, snap, req, limit); b != nil {
+		return b
+	}
 	qname := string(q.qname)
 	res := snap.Lookup(qname, q.qtype)
-	return w.reply(req, snap, res.Rcode, &res, qname, tcp)
+	b := w.reply(req, snap, res.Rcode, &res, qname, tcp)
+	if !res.Varies {
+		c.put(snap, q, limit, res.Rcode, b)
+	}
+	return b
+}
+
+// limit is the most bytes the reply to w's request may have: 65535 over TCP; over UDP the
+// client's EDNS buffer size (512 without EDNS), at most ourUDPSize.
+func (w *worker) limit(tcp bool) int {
+	switch {
+	case tcp:
+		return maxMsgLen
+	case w.req.edns:
+		return min(max(int(w.req.udpSize), minUDPSize), ourUDPSize)
+	}
+	return minUDPSize
 }
 
 // headerReply is a reply of a header alone: for requests whose question cannot be read.
@@ -244,13 +273,7 @@ func (w *worker) reply(req []byte, snap *answer.Snapshot, rcode int, res *answer
 		}
 	}
 
-	limit := maxMsgLen
-	if !tcp {
-		limit = minUDPSize
-		if q.edns {
-			limit = min(max(int(q.udpSize), minUDPSize), ourUDPSize)
-		}
-	}
+	limit := w.limit(tcp)
 	if q.edns {
 		limit -= optLen
 	}

@@ -204,6 +204,7 @@ type Stats struct {
 	ServFail  uint64 // answered SERVFAIL (no snapshot yet, or a panic)
 	Panics    uint64 // queries whose answering panicked (answered SERVFAIL)
 	Truncated uint64 // UDP answers sent with TC set
+	Cached    uint64 // UDP answers copied from a reader's cache of replies that do not vary
 
 	// QTypes counts answered requests by question type (0 for a request whose question could
 	// not be read, 65535 for types above 257 together).
@@ -232,6 +233,7 @@ func (s *Server) Stats() Stats {
 		st.ServFail += c.servFail.Load()
 		st.Panics += c.panics.Load()
 		st.Truncated += c.truncated.Load()
+		st.Cached += c.cached.Load()
 		for i := range c.qtypes {
 			if n := c.qtypes[i].Load(); n > 0 {
 				if st.QTypes == nil {
@@ -283,6 +285,7 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 		r.s.udp = append(r.s.udp, c)
 		r.s.mu.Unlock()
 		r.w = newWorker(c)
+		r.w.cache = newReplyCache()
 		setBuffers(conn)
 	}
 	w := r.w

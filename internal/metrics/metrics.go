@@ -100,6 +100,8 @@ var (
 		"DNS requests not answered (responses, runts).", nil, nil)
 	descTruncated = prometheus.NewDesc("failoverdns_dns_truncated_total",
 		"UDP responses sent with TC set.", nil, nil)
+	descCached = prometheus.NewDesc("failoverdns_dns_cached_total",
+		"UDP responses copied from a kept reply (answers that do not vary, from the current snapshot).", nil, nil)
 	descPanics = prometheus.NewDesc("failoverdns_dns_panics_total",
 		"DNS requests whose answering panicked (answered SERVFAIL).", nil, nil)
 	descLatency = prometheus.NewDesc("failoverdns_dns_response_duration_seconds",
@@ -137,7 +139,7 @@ var (
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueries, descResponses, descDropped, descTruncated, descPanics, descLatency,
+	for _, d := range []*prometheus.Desc{descQueries, descResponses, descDropped, descTruncated, descCached, descPanics, descLatency,
 		descStatus, descShare, descProbeLatency, descChecks, descProbes, descSkipped, descInFlight, descTrDropped, descLag, descLagMax,
 		descHookDelivered, descHookFailed, descHookDropped} {
 		ch <- d
@@ -161,6 +163,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(descDropped, st.Dropped)
 		counter(descTruncated, st.Truncated)
+		counter(descCached, st.Cached)
 		counter(descPanics, st.Panics)
 		buckets := map[float64]uint64{}
 		var total uint64

@@ -1,0 +1,132 @@
+package dnsserver
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+
+	"github.com/failoverdns/failoverdns/internal/answer"
+)
+
+// replyCache keeps one UDP reader's replies to questions whose answer does not vary, for the
+// snapshot they were written from. A question asked again is answered by copying its reply and
+// writing the client's ID, RD bit and question (its letter case, to which the reply's names
+// point) over it: no lookup, no packing. A new snapshot empties the cache. Replies drawn at
+// random (weighted, multivalue) are never kept.
+//
+// The cache is direct-mapped: a question's slot is fixed by a hash of its key (name, type, EDNS
+// and DO bits, size limit), and a new reply replaces what the slot held. Its memory is allocated
+// once, with the reader.
+type replyCache struct {
+	snap  *answer.Snapshot // the snapshot the kept replies come from
+	gen   uint32           // slots of another generation are empty
+	seed  maphash.Seed
+	slots [cacheSlots]cacheSlot
+	bytes []byte // cacheSlotBytes per slot: the question name, then the reply
+}
+
+// Sizes of the cache: 4096 slots of 768 bytes (3 MiB) per UDP socket.
+const (
+	cacheSlots     = 4096
+	cacheNameBytes = maxName + 1 // a lower-case name as parse prints it, when it is that short
+	cacheReplyMax  = 512         // longer replies are written anew each time
+	cacheSlotBytes = cacheNameBytes + cacheReplyMax
+)
+
+// cacheSlot describes one kept reply.
+type cacheSlot struct {
+	gen      uint32
+	hash     uint64
+	qtype    uint16
+	limit    uint16 // the size limit the reply was written for
+	edns, do bool
+	tc       bool // the reply is truncated
+	rcode    uint8
+	nameLen  uint16
+	replyLen uint16
+}
+
+func newReplyCache() *replyCache {
+	return &replyCache{gen: 1, seed: maphash.MakeSeed(), bytes: make([]byte, cacheSlots*cacheSlotBytes)}
+}
+
+// slot returns the index of the slot of the question in q for replies within limit, and the
+// key's hash; -1 when the question cannot be kept. Replies from another snapshot than snap are
+// forgotten first.
+func (c *replyCache) slot(snap *answer.Snapshot, q *request, limit int) (int, uint64) {
+	if snap != c.snap {
+		c.snap = snap
+		c.gen++
+		if c.gen == 0 { // after 2^32 snapshots: empty every slot for real
+			c.slots = [cacheSlots]cacheSlot{}
+			c.gen = 1
+		}
+	}
+	if len(q.qname) > cacheNameBytes {
+		return -1, 0
+	}
+	h := maphash.Bytes(c.seed, q.qname) ^ uint64(q.qtype)<<48 ^ uint64(limit)<<32
+	if q.do {
+		h ^= 1 << 63
+	}
+	h *= 0x9e3779b97f4a7c15 // spread the mixed-in bits over the slot index
+	return int(h >> (64 - cacheBits)), h
+}
+
+// cacheBits is log2(cacheSlots).
+const cacheBits = 12
+
+// data returns slot i's bytes.
+func (c *replyCache) data(i int) []byte {
+	return c.bytes[i*cacheSlotBytes : (i+1)*cacheSlotBytes]
+}
+
+// get copies the kept reply to the question in q (a query of w's) into w's output buffer, with
+// the request's ID, RD bit and question, and returns it; nil when none is kept.
+func (c *replyCache) get(w *worker, snap *answer.Snapshot, req []byte, limit int) []byte {
+	q := &w.req
+	i, h := c.slot(snap, q, limit)
+	if i < 0 {
+		return nil
+	}
+	e := &c.slots[i]
+	if e.gen != c.gen || e.hash != h || e.qtype != q.qtype || int(e.limit) != limit || e.edns != q.edns || e.do != q.do {
+		return nil
+	}
+	d := c.data(i)
+	if !bytes.Equal(d[:e.nameLen], q.qname) {
+		return nil
+	}
+	w.count(int(e.rcode))
+	w.c.cached.Add(1)
+	if e.tc {
+		w.c.truncated.Add(1)
+	}
+	b := w.out[2 : 2+int(e.replyLen)]
+	copy(b, d[cacheNameBytes:])
+	binary.BigEndian.PutUint16(b, q.id)
+	if q.rd {
+		b[2] |= flagRD >> 8
+	}
+	copy(b[headerLen:], req[headerLen:q.qEnd])
+	return b
+}
+
+// put keeps reply, the reply with rcode to the question in q within limit, from snap.
+func (c *replyCache) put(snap *answer.Snapshot, q *request, limit, rcode int, reply []byte) {
+	if len(reply) > cacheReplyMax {
+		return
+	}
+	i, h := c.slot(snap, q, limit)
+	if i < 0 {
+		return
+	}
+	c.slots[i] = cacheSlot{
+		gen: c.gen, hash: h, qtype: q.qtype, limit: uint16(limit), edns: q.edns, do: q.do,
+		tc: reply[2]&(flagTC>>8) != 0, rcode: uint8(rcode), nameLen: uint16(len(q.qname)), replyLen: uint16(len(reply)),
+	}
+	d := c.data(i)
+	copy(d, q.qname)
+	copy(d[cacheNameBytes:], reply)
+	d[cacheNameBytes+2] &^= flagRD >> 8 // the RD bit is the client's
+}

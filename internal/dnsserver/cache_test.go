@@ -1,0 +1,143 @@
+package dnsserver
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/failoverdns/failoverdns/internal/answer"
+	"github.com/failoverdns/failoverdns/internal/zone"
+)
+
+// cacheSnapshot is the zones of the server tests with www.example.org. at addr and a weighted
+// pair at w.example.org.
+func cacheSnapshot(t *testing.T, addr string) *answer.Snapshot {
+	t.Helper()
+	org := zoneText(t, "example.org.", `
+$ORIGIN example.org.
+@ 900 IN SOA ns1.example.org. hostmaster.example.org. 1 7200 900 1209600 86400
+@ 900 IN NS ns1.example.org.
+ns1 300 IN A 192.0.2.153
+www 60 IN A `+addr+`
+`)
+	ttl, one := int64(60), int64(1)
+	for _, a := range []string{"192.0.2.11", "192.0.2.12"} {
+		org.RecordSets = append(org.RecordSets, zone.RecordSet{Name: "w.example.org.", Type: "A", SetIdentifier: a,
+			Weight: &one, TTL: &ttl, ResourceRecords: []zone.ResourceRecord{{Value: a}}})
+	}
+	org.RecordSets = append(org.RecordSets, zone.RecordSet{Name: "example.org.", Type: "A",
+		AliasTarget: &zone.AliasTarget{HostedZoneId: "Z", DNSName: "www.example.org."}})
+	s, err := answer.Build([]zone.Zone{zoneText(t, "example.com.", testZone), zoneText(t, "big.test.", bigZone()), org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// randomCase writes name's letters in random case, as a resolver using 0x20 does.
+func randomCase(r *rand.Rand, name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' && r.IntN(2) == 0 {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestReplyCacheMatchesFresh asks the questions of the server tests, each several times with
+// another ID, RD bit and letter case, of a UDP reader's worker (which keeps replies) and of a
+// worker without a cache: every reply must be the same bytes, also after the snapshot changes.
+// Weighted answers must still be drawn per query.
+func TestReplyCacheMatchesFresh(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := new(atomic.Pointer[answer.Snapshot])
+	s := New(Config{}, p)
+	cached, fresh := newWorker(new(counters)), newWorker(new(counters))
+	cached.cache = newReplyCache()
+
+	names := []string{"example.com.", "www.example.com.", "web.example.com.", "mail.example.com.",
+		"x.wild.example.com.", "y.x.wild.example.com.", "sub.example.com.", "www.sub.example.com.",
+		"nx.example.com.", "b.c.example.com.", "a.b.c.example.com.", "ttl0.example.com.", "multi.example.com.",
+		`a\.b\000.example.com.`, "many.big.test.", "txt.big.test.", "x.deleg.big.test.", "big.test.",
+		"example.org.", "www.example.org.", "fo.example.org.", "example.net.", "."}
+	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeTXT, dns.TypeMX, dns.TypeNS, dns.TypeSOA,
+		dns.TypeANY, dns.TypeDS, dns.TypeCNAME}
+	variants := []query{{noEDNS: true}, {}, {size: 700}, {size: 4096, do: true}, {do: true}, {qclass: dns.ClassANY}}
+
+	ask := func(q query) (got, want []byte) {
+		m := q.msg()
+		m.Question[0].Name = randomCase(r, q.name)
+		m.Id = uint16(r.Uint32())
+		req, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Clone(s.handle(cached, req, false)), bytes.Clone(s.handle(fresh, req, false))
+	}
+	for _, addr := range []string{"192.0.2.150", "192.0.2.151"} {
+		p.Store(cacheSnapshot(t, addr))
+		var qs []query
+		for _, n := range names {
+			for _, typ := range types {
+				for _, v := range variants {
+					v.name, v.qtype = n, typ
+					qs = append(qs, v)
+				}
+			}
+		}
+		for round := range 3 {
+			r.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+			for _, q := range qs {
+				q.rd = r.IntN(2) == 0
+				got, want := ask(q)
+				if !bytes.Equal(got, want) {
+					gm, wm := new(dns.Msg), new(dns.Msg)
+					_, _ = gm.Unpack(got), wm.Unpack(want)
+					t.Fatalf("www at %s, round %d, %+v:\nreply with the cache:\n%v\nwithout:\n%v", addr, round, q, gm, wm)
+				}
+			}
+		}
+		m := new(dns.Msg)
+		got, _ := ask(query{name: "www.example.org.", qtype: dns.TypeA})
+		if err := m.Unpack(got); err != nil || len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != addr {
+			t.Fatalf("www.example.org. after the snapshot changed: %v (%v)", m, err)
+		}
+	}
+	if hits, total := cached.c.cached.Load(), cached.c.queries.Load(); hits < total/2 {
+		t.Errorf("%d of %d replies came from the cache, want most of the repeated questions", hits, total)
+	}
+
+	seen := map[string]bool{}
+	for range 200 {
+		got, _ := ask(query{name: "w.example.org.", qtype: dns.TypeA})
+		m := new(dns.Msg)
+		if err := m.Unpack(got); err != nil || len(m.Answer) != 1 {
+			t.Fatalf("weighted answer: %v (%v)", m, err)
+		}
+		seen[m.Answer[0].(*dns.A).A.String()] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("a weighted 1:1 pair answered %v in 200 queries through the cache, want both", seen)
+	}
+}
+
+// TestReplyCacheAllocs: a reply copied from the cache allocates nothing.
+func TestReplyCacheAllocs(t *testing.T) {
+	p := new(atomic.Pointer[answer.Snapshot])
+	p.Store(cacheSnapshot(t, "192.0.2.150"))
+	s := New(Config{}, p)
+	w := newWorker(new(counters))
+	w.cache = newReplyCache()
+	req, err := query{name: "WWW.example.org.", qtype: dns.TypeA}.msg().Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.handle(w, req, false)
+	if n := testing.AllocsPerRun(1000, func() { s.handle(w, req, false) }); n != 0 {
+		t.Errorf("a cached reply makes %v allocations, want 0", n)
+	}
+}
