@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 
@@ -26,6 +27,7 @@ const (
 // number of goroutines may use it at once; a new zone version or health state means a new
 // snapshot.
 type Snapshot struct {
+	id    uint64               // see ID
 	zones map[string]*zoneData // by apex
 	// wire is the uncompressed RDATA of every record the snapshot holds other than A and AAAA
 	// records (whose RDATA is their address).
@@ -39,6 +41,13 @@ type Snapshot struct {
 	// to a full build.
 	aliasTargets map[groupKey]bool
 }
+
+// nextID is the ID of the last snapshot made.
+var nextID atomic.Uint64
+
+// ID tells snapshots apart: no two snapshots made by a process have the same. A cache of
+// answers can key on it without keeping the snapshot, and its memory, alive.
+func (s *Snapshot) ID() uint64 { return s.id }
 
 // Result is the answer to one question. Its slices are shared with the snapshot and with other
 // results: callers must not modify them or the records in them.

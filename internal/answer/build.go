@@ -193,7 +193,7 @@ func (b *Builder) Add(z *zone.Zone) error {
 // Build returns the snapshot of the zones added, under the given health states (see
 // BuildWithHealth). The Builder must not be used afterwards.
 func (b *Builder) Build(healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
-	s := &Snapshot{zones: b.zones}
+	s := &Snapshot{id: nextID.Add(1), zones: b.zones}
 	b.zones = nil
 	s.link()
 	// Resolve alias targets, refusing cycles.

@@ -23,6 +23,7 @@ var ErrRebuild = errors.New("answer: the change needs a full rebuild")
 // record sets with health checks, not with the size of the zones.
 func (s *Snapshot) WithHealth(healthy func(checkID string) (healthy, known bool)) (*Snapshot, error) {
 	n := *s
+	n.id = nextID.Add(1)
 	n.decideAll(healthy)
 	changes := map[dns.RR]slot[[]byte]{}
 	for i, g := range s.dynGroups {
@@ -137,6 +138,7 @@ func (s *Snapshot) Patch(zoneID string, names []string, sets []zone.RecordSet) (
 		}
 	}
 	n := *s
+	n.id = nextID.Add(1)
 	n.zones = maps.Clone(s.zones)
 	n.zones[zd.apex] = &nz
 	n.wire = s.wire.with(p.wire)

@@ -18,7 +18,8 @@ import (
 // and DO bits, size limit), and a new reply replaces what the slot held. Its memory is allocated
 // once, with the reader.
 type replyCache struct {
-	snap  *answer.Snapshot // the snapshot the kept replies come from
+	snap  uint64 // the ID of the snapshot the kept replies come from (the ID, so that an
+	// idle reader does not keep an old snapshot's memory)
 	gen   uint32           // slots of another generation are empty
 	seed  maphash.Seed
 	slots [cacheSlots]cacheSlot
@@ -54,8 +55,8 @@ func newReplyCache() *replyCache {
 // key's hash; -1 when the question cannot be kept. Replies from another snapshot than snap are
 // forgotten first.
 func (c *replyCache) slot(snap *answer.Snapshot, q *request, limit int) (int, uint64) {
-	if snap != c.snap {
-		c.snap = snap
+	if id := snap.ID(); id != c.snap {
+		c.snap = id
 		c.gen++
 		if c.gen == 0 { // after 2^32 snapshots: empty every slot for real
 			c.slots = [cacheSlots]cacheSlot{}
