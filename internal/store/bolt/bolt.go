@@ -48,6 +48,14 @@ type Options struct {
 // covers stores of a few million record sets without it.
 const initialMmap = 1 << 30
 
+// bulkWrites is the number of writes from which a transaction fills the pages it splits to
+// bulkFill rather than bbolt's default half: an import writes its keys in order, and pages left
+// half empty would double both the memory the commit takes and the file the server maps.
+const (
+	bulkWrites = 10_000
+	bulkFill   = 0.9
+)
+
 // The layout of the file: one bucket of user keys and one of bookkeeping.
 var (
 	dataBucket = []byte("data")
@@ -242,6 +250,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	if len(t.changed) == 0 {
 		return rev, nil
 	}
+	if t.writes >= bulkWrites {
+		t.data.FillPercent = bulkFill
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -254,11 +265,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	}
 	s.rev.Store(rev)
 
-	keys := make([]string, 0, len(t.changed))
-	for k := range t.changed {
-		keys = append(keys, k)
-	}
+	keys := t.changed
 	slices.Sort(keys)
+	keys = slices.Clip(slices.Compact(keys))
 	s.publishMu.Lock()
 	s.writeMu.Unlock()
 	writing = false
@@ -390,8 +399,8 @@ func (r *reader) Scan(prefix string, fn func(key string, value []byte) error) er
 // tx is the store.Tx of an Update.
 type tx struct {
 	reader
-	next    uint64              // the revision of this commit, if it writes
-	changed map[string]struct{} // keys put or deleted: the Event's Keys
+	next    uint64   // the revision of this commit, if it writes
+	changed []string // keys put or deleted, in the order written: the Event's Keys
 }
 
 // Revision implements store.Tx.
@@ -427,9 +436,6 @@ func (t *tx) Delete(key string) error {
 }
 
 func (t *tx) wrote(key string) {
-	if t.changed == nil {
-		t.changed = make(map[string]struct{})
-	}
-	t.changed[key] = struct{}{}
+	t.changed = append(t.changed, key)
 	t.writes++
 }
