@@ -382,6 +382,10 @@ func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader,
 }
 
 // importSets is ImportZone; when validated names a zone, sets are a valid zone of that name.
+//
+// A million record sets are a few hundred megabytes here, so the sets are not copied: the
+// master file's are the new zone as they are (in Less order, each key once), and each value is
+// encoded into one reused buffer just before the store copies it.
 func (s *Service) importSets(ctx context.Context, ref, validated string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -390,24 +394,32 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 		return ChangeInfo{}, err
 	}
 	next := zone.Zone{ID: trimPrefix(hz.Id, ZonePrefix), Name: hz.Name}
-	next.Apply(zone.Diff{Put: sets})
-	if validated != hz.Name {
+	if validated == hz.Name {
+		next.RecordSets = sets
+	} else {
+		next.Apply(zone.Diff{Put: sets})
 		if err := zone.Validate(&next); err != nil {
 			return ChangeInfo{}, fromZoneError(err)
 		}
 	}
-	// The values, and the order of their keys in the store: bbolt inserts in key order by
-	// appending, in another order by moving the rest of a page that grows until the commit.
-	keys := make([]string, len(next.RecordSets))
-	vals := make([][]byte, len(next.RecordSets))
-	order := make([]int, len(next.RecordSets))
-	for i, rs := range next.RecordSets {
-		keys[i], order[i] = recordKey(next.ID, rs.Key()), i
-		if vals[i], err = json.Marshal(rs); err != nil {
-			return ChangeInfo{}, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
-		}
+	// The order of the keys in the store: bbolt inserts in key order by appending, in another
+	// order by moving the rest of a page that grows until the commit. A record key orders as
+	// its name, type and set identifier compared in turn (they hold no NUL, the separator).
+	order := make([]int32, len(next.RecordSets))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &next.RecordSets[a], &next.RecordSets[b]
+		if c := strings.Compare(x.Name, y.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Type, y.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(x.SetIdentifier, y.SetIdentifier)
+	})
+	var enc valueEncoder
 	change := s.newChange(comment)
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx, next.ID)
@@ -415,12 +427,13 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 			return err
 		}
 		prefix := recordPrefix(m.ID)
-		same := make([]bool, len(vals)) // the stored value is already this one
+		same := make([]bool, len(next.RecordSets)) // the stored value is already this one
 		err = tx.Scan(prefix, func(k string, v []byte) error {
 			if key, ok := parseRecordKey(k[len(prefix):]); ok {
 				if i, found := next.Find(key); found {
-					same[i] = bytes.Equal(v, vals[i])
-					return nil
+					b, err := enc.encode(&next.RecordSets[i])
+					same[i] = bytes.Equal(v, b)
+					return err
 				}
 			}
 			return tx.Delete(k)
@@ -435,7 +448,12 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 			if same[i] {
 				continue
 			}
-			if err := tx.Put(keys[i], vals[i]); err != nil {
+			rs := &next.RecordSets[i]
+			b, err := enc.encode(rs)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(recordKey(next.ID, rs.Key()), b); err != nil {
 				return err
 			}
 		}
@@ -451,6 +469,24 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 		return ChangeInfo{}, wrapStore("import zone", err)
 	}
 	return s.settle(ctx, change, rev), nil
+}
+
+// valueEncoder encodes record sets as json.Marshal does, into one buffer it reuses.
+type valueEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// encode returns the stored value of rs, valid until the next call.
+func (e *valueEncoder) encode(rs *zone.RecordSet) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(rs); err != nil {
+		return nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil // Encode ends with a newline, Marshal does not
 }
 
 // GetChange returns a change's status: INSYNC once this server answers with it.
