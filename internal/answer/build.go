@@ -47,6 +47,15 @@ type node struct {
 	ref *referral
 }
 
+// nodeGroup is a node allocated with its first group, which is all most names have: a lookup of
+// the name then reads neighbouring memory rather than three allocations (on a zone of a million
+// names, each a miss of the CPU's caches).
+type nodeGroup struct {
+	n    node
+	g    group
+	sets [1]*group
+}
+
 // referral is the authority and additional sections of a referral.
 type referral struct {
 	ns, glue []dns.RR
@@ -287,10 +296,14 @@ func compile(z *zone.Zone, apex string, pk *packer, put func(dns.RR, []byte)) (*
 		return nil, err
 	}
 	nodes := make(map[string]*node, len(groups)+len(groups)/8)
-	for _, g := range groups {
-		n := nodes[g.name]
+	for i := range groups {
+		var g *group
+		n := nodes[groups[i].name]
 		if n == nil {
-			n = &node{name: g.name}
+			// A name's first group comes with its node, in one allocation.
+			ng := &nodeGroup{g: groups[i]}
+			g, n = &ng.g, &ng.n
+			n.name, n.sets = g.name, ng.sets[:0:1]
 			nodes[g.name] = n
 			for anc := range ancestors(g.name, al.n) {
 				p := nodes[anc]
@@ -304,6 +317,9 @@ func compile(z *zone.Zone, apex string, pk *packer, put func(dns.RR, []byte)) (*
 					break // so do p's ancestors
 				}
 			}
+		} else {
+			g = new(group)
+			*g = groups[i]
 		}
 		n.sets = append(n.sets, g)
 		if !g.plain() || (g.rrtype != dns.TypeA && g.rrtype != dns.TypeAAAA) {
@@ -433,7 +449,7 @@ func parentName(name string) string {
 
 // compileGroups compiles record sets of zone z (apex canonical) into groups, in the order their
 // names and types first appear.
-func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, error) {
+func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]group, error) {
 	type pending struct {
 		sets    []zone.RecordSet
 		members []member
@@ -494,10 +510,11 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, 
 		g.sets = append(g.sets, *rs)
 		g.members = append(g.members, m)
 	}
-	out := make([]*group, len(keys))
+	out := make([]group, len(keys))
 	for i, k := range keys {
 		p := &groups[i]
-		g := &group{name: k.name, rrtype: k.t, dyn: -1}
+		g := &out[i]
+		*g = group{name: k.name, rrtype: k.t, dyn: -1}
 		if first := &p.sets[0]; len(p.sets) == 1 && first.SetIdentifier == "" && first.AliasTarget == nil && first.HealthCheckId == "" {
 			g.rrs = p.members[0].rrs
 		} else {
@@ -506,7 +523,6 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]*group, 
 				sortGroup(g.d)
 			}
 		}
-		out[i] = g
 	}
 	return out, nil
 }
@@ -543,6 +559,9 @@ func parseAddresses(rs *zone.RecordSet, name string, t uint16) []dns.RR {
 		ttl = uint32(*rs.TTL)
 	}
 	hdr := dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+	if len(rs.ResourceRecords) == 1 {
+		return parseAddress(rs.ResourceRecords[0].Value, hdr)
+	}
 	out := make([]dns.RR, len(rs.ResourceRecords))
 	ips := make([]byte, 16*len(rs.ResourceRecords))
 	for i, v := range rs.ResourceRecords {
@@ -559,6 +578,35 @@ func parseAddresses(rs *zone.RecordSet, name string, t uint16) []dns.RR {
 		}
 	}
 	return out
+}
+
+// oneAddress is a record set of one address, in one allocation: the slice of records, the
+// record and its address.
+type oneAddress[R any] struct {
+	rrs [1]dns.RR
+	rr  R
+	ip  [16]byte
+}
+
+// parseAddress returns the one record of an A or AAAA record set (hdr's type) of address v, or
+// nil when v is not an address of that type.
+func parseAddress(v string, hdr dns.RR_Header) []dns.RR {
+	a, err := netip.ParseAddr(v)
+	if err != nil || a.Zone() != "" || (hdr.Rrtype == dns.TypeA) != a.Is4() {
+		return nil
+	}
+	if hdr.Rrtype == dns.TypeA {
+		o := &oneAddress[dns.A]{}
+		o.ip = a.As16()
+		o.rr = dns.A{Hdr: hdr, A: net.IP(o.ip[:])}
+		o.rrs[0] = &o.rr
+		return o.rrs[:]
+	}
+	o := &oneAddress[dns.AAAA]{}
+	o.ip = a.As16()
+	o.rr = dns.AAAA{Hdr: hdr, AAAA: net.IP(o.ip[:])}
+	o.rrs[0] = &o.rr
+	return o.rrs[:]
 }
 
 // sortGroup orders a routed group's record sets by SetIdentifier, so that a group's decision

@@ -102,8 +102,8 @@ func (s *Snapshot) Patch(zoneID string, names []string, sets []zone.RecordSet) (
 		return nil, err
 	}
 	byName := map[string][]*group{}
-	for _, g := range groups {
-		byName[g.name] = append(byName[g.name], g)
+	for i := range groups {
+		byName[groups[i].name] = append(byName[groups[i].name], &groups[i])
 	}
 	p := patcher{s: s, zd: zd, nodes: map[string]slot[*node]{}, wire: map[dns.RR]slot[[]byte]{}}
 	for _, raw := range names {
