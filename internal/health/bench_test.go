@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func instantProbe(context.Context, Config) Observation {
@@ -204,26 +206,59 @@ func startBackends(b *testing.B, n int) []int {
 // time per op, and reports the checker's CPU per probe (this process's user+system time, kernel
 // TCP work included), allocations per probe, probes/s and the schedule lag; "reuse" keeps
 // connections, "fresh" opens one per probe, "reuse-busy" keeps connections while another
-// goroutine keeps the core busy, as dnsperf makes the DNS server do. Run it with -cpu 1, as the
-// server runs on one core: go test -run X -bench HTTPChecks -cpu 1 -benchtime 1x.
+// goroutine keeps the core busy and yields every millisecond, as dnsperf makes the DNS server's
+// reader do (dnsserver's yielder), and "reuse-hog" while one keeps it busy without ever yielding,
+// as the reader did before. The CPU per probe of the busy variants includes the hog's. Run it
+// with -cpu 1, as the server runs on one core: go test -run X -bench HTTPChecks -cpu 1 -benchtime 1x.
 func BenchmarkHTTPChecks(b *testing.B) {
 	ports := startBackends(b, 100)
-	b.Run("reuse", func(b *testing.B) { benchHTTPChecks(b, ports, 0, false) })
-	b.Run("fresh", func(b *testing.B) { benchHTTPChecks(b, ports, -1, false) })
-	b.Run("reuse-busy", func(b *testing.B) { benchHTTPChecks(b, ports, 0, true) })
+	b.Run("reuse", func(b *testing.B) { benchHTTPChecks(b, ports, 0, nil) })
+	b.Run("fresh", func(b *testing.B) { benchHTTPChecks(b, ports, -1, nil) })
+	b.Run("reuse-busy", func(b *testing.B) { benchHTTPChecks(b, ports, 0, func(ctx context.Context) { hog(ctx, true) }) })
+	b.Run("reuse-hog", func(b *testing.B) { benchHTTPChecks(b, ports, 0, func(ctx context.Context) { hog(ctx, false) }) })
 }
 
 // hog keeps one goroutine busy until ctx ends, making a system call every few microseconds, as
-// the DNS server's reader does under load.
-func hog(ctx context.Context) {
+// the DNS server's reader does under load. When yield is set it parks every millisecond on an
+// eventfd it has just made readable, so that the scheduler runs the other goroutines and polls
+// the network, as the reader does.
+var eventfdOne = [8]byte{1}
+
+func hog(ctx context.Context, yield bool) {
+	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		panic(err)
+	}
+	f := os.NewFile(uintptr(fd), "yield")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		panic(err)
+	}
+	woke := false
+	wait := func(fd uintptr) bool {
+		if !woke {
+			woke = true
+			unix.Write(int(fd), eventfdOne[:])
+			return false
+		}
+		return true
+	}
+	last := time.Now()
 	for ctx.Err() == nil {
 		for range 100 {
 			syscall.Getpid()
 		}
+		if now := time.Now(); yield && now.Sub(last) >= time.Millisecond {
+			woke = false
+			rc.Read(wait)
+			last = time.Now()
+		}
 	}
 }
 
-func benchHTTPChecks(b *testing.B, ports []int, reuseFor time.Duration, busy bool) {
+// benchHTTPChecks runs the checks, with busy running beside them when not nil.
+func benchHTTPChecks(b *testing.B, ports []int, reuseFor time.Duration, busy func(context.Context)) {
 	const checks, window = 10000, 5 * time.Second
 	for range b.N {
 		c := NewChecker(Options{Prober: &Prober{ReuseFor: reuseFor}})
@@ -241,8 +276,8 @@ func benchHTTPChecks(b *testing.B, ports []int, reuseFor time.Duration, busy boo
 			close(done)
 		}()
 		time.Sleep(2 * time.Second) // past the first, phase-spreading interval
-		if busy {
-			go hog(ctx)
+		if busy != nil {
+			go busy(ctx)
 		}
 		st0 := c.Stats()
 		var ms0, ms1 runtime.MemStats
