@@ -15,7 +15,7 @@ import (
 // random (weighted, multivalue) are never kept.
 //
 // The cache is direct-mapped: a question's slot is fixed by a hash of its key (name, type, EDNS
-// and DO bits, size limit), and a new reply replaces what the slot held. Its memory is allocated
+// and DO bits, size limit), and a reply kept replaces what the slot held. Its memory is allocated
 // once, with the reader.
 type replyCache struct {
 	snap  uint64 // the ID of the snapshot the kept replies come from (the ID, so that an
@@ -36,6 +36,10 @@ const (
 
 // cacheSlot describes one kept reply.
 type cacheSlot struct {
+	// asked is the hash of the last question that found the slot without its reply: a reply
+	// is kept when its question is asked a second time, so that questions asked once (random
+	// names of a large zone) do not write to the cache's memory.
+	asked    uint64
 	gen      uint32
 	hash     uint64
 	qtype    uint16
@@ -122,8 +126,12 @@ func (c *replyCache) put(snap *answer.Snapshot, q *request, limit, rcode int, re
 	if i < 0 {
 		return
 	}
+	if c.slots[i].asked != h {
+		c.slots[i].asked = h
+		return
+	}
 	c.slots[i] = cacheSlot{
-		gen: c.gen, hash: h, qtype: q.qtype, limit: uint16(limit), edns: q.edns, do: q.do,
+		asked: h, gen: c.gen, hash: h, qtype: q.qtype, limit: uint16(limit), edns: q.edns, do: q.do,
 		tc: reply[2]&(flagTC>>8) != 0, rcode: uint8(rcode), nameLen: uint16(len(q.qname)), replyLen: uint16(len(reply)),
 	}
 	d := c.data(i)

@@ -107,8 +107,10 @@ func TestReplyCacheMatchesFresh(t *testing.T) {
 			t.Fatalf("www.example.org. after the snapshot changed: %v (%v)", m, err)
 		}
 	}
-	if hits, total := cached.c.cached.Load(), cached.c.queries.Load(); hits < total/2 {
-		t.Errorf("%d of %d replies came from the cache, want most of the repeated questions", hits, total)
+	// A reply is kept when its question is asked the second time: the third round comes from
+	// the cache, less the questions whose slots others took.
+	if hits, total := cached.c.cached.Load(), cached.c.queries.Load(); hits < total/4 {
+		t.Errorf("%d of %d replies came from the cache, want about a third", hits, total)
 	}
 
 	seen := map[string]bool{}
