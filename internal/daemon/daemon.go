@@ -79,8 +79,11 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	notified := make(chan struct{})
 	go func() { d.notify.Run(ctx); close(notified) }()
 	defer func() { cancel(); <-notified }()
-	published := make(chan error, 1)
-	go func() { published <- pub.run(ctx) }()
+	// published closes when the publisher has stopped, with its error in pubErr: a channel
+	// closed, not sent on, so that both the select below and the deferred wait see it.
+	published := make(chan struct{})
+	var pubErr error
+	go func() { pubErr = pub.run(ctx); close(published) }()
 	defer func() { cancel(); <-published }()
 	maintained := make(chan struct{})
 	go func() { d.runMaintenance(ctx, pub.emit); close(maintained) }()
@@ -121,9 +124,9 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	case <-ctx.Done():
 	case err := <-served:
 		return fmt.Errorf("daemon: api: %w", err)
-	case err := <-published:
+	case <-published:
 		if ctx.Err() == nil {
-			return err
+			return pubErr
 		}
 	}
 	d.log.Info("failoverdns stopping")
