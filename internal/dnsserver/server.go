@@ -98,20 +98,30 @@ func (s *Server) listen(host, port string, n int) error {
 		}
 		return err
 	}
-	first, err := s.serve("udp", net.JoinHostPort(host, port), n > 1)
+	var pc *net.UDPConn
+	if port == "0" && n > 1 {
+		var err error
+		if pc, err = listenFreeUDP(host); err != nil {
+			return err
+		}
+	}
+	first, err := s.serve("udp", net.JoinHostPort(host, port), n > 1, pc)
 	if err != nil {
+		if pc != nil {
+			pc.Close()
+		}
 		return err
 	}
 	started = append(started, first)
 	addr := first.PacketConn.LocalAddr().String()
 	for range n - 1 {
-		srv, err := s.serve("udp", addr, true)
+		srv, err := s.serve("udp", addr, true, nil)
 		if err != nil {
 			return fail(err)
 		}
 		started = append(started, srv)
 	}
-	srv, err := s.serve("tcp", addr, false)
+	srv, err := s.serve("tcp", addr, false, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -122,8 +132,8 @@ func (s *Server) listen(host, port string, n int) error {
 	return nil
 }
 
-// serve starts one miekg/dns server and waits until it listens.
-func (s *Server) serve(network, addr string, reusePort bool) (*dns.Server, error) {
+// serve starts one miekg/dns server and waits until it listens: on pc when it is not nil.
+func (s *Server) serve(network, addr string, reusePort bool, pc *net.UDPConn) (*dns.Server, error) {
 	srv := &dns.Server{
 		Addr:           addr,
 		Net:            network,
@@ -142,7 +152,13 @@ func (s *Server) serve(network, addr string, reusePort bool) (*dns.Server, error
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		err := srv.ListenAndServe()
+		var err error
+		if pc != nil {
+			srv.PacketConn = pc
+			err = srv.ActivateAndServe()
+		} else {
+			err = srv.ListenAndServe()
+		}
 		select {
 		case <-started:
 			if err != nil && !s.closing.Load() {
