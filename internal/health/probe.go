@@ -357,7 +357,7 @@ func exchange(ctx context.Context, intr *interrupter, pc *pconn, kept bool, req 
 	}
 	defer intr.detach()
 	pc.cr.n, pc.cr.got, pc.cr.exceeded, pc.cr.off = maxHeaderBytes, 0, false, false
-	if _, err := pc.conn.Write(req); err != nil {
+	if err := pc.send(req); err != nil {
 		return false, exchangeFailure(ctx, err, "sending the request"), false, closedByPeer(ctx, err)
 	}
 
