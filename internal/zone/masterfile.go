@@ -2,6 +2,7 @@ package zone
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +34,11 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 	zp := dns.NewZoneParser(lr, apex, "")
 	zp.SetIncludeAllowed(false)
 
+	// The records are collected one by one, then sorted into record sets: a million record
+	// sets cost their final []RecordSet (200 MB) once, not also a map from key to set and the
+	// copies of a growing slice of them.
 	var (
-		sets   []RecordSet
-		lines  []int // first line of each set
-		index  = make(map[Key]int)
+		rrs    []fileRR
 		probs  []string
 		soaAt  int
 		lastTT uint32
@@ -107,20 +109,7 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 			}
 			continue
 		}
-		k := Key{Name: name, Type: typ}
-		i, ok := index[k]
-		if !ok {
-			i = len(sets)
-			index[k] = i
-			ttl := int64(h.Ttl)
-			sets = append(sets, RecordSet{Name: name, Type: typ, TTL: &ttl})
-			lines = append(lines, line)
-		}
-		rs := &sets[i]
-		if int64(h.Ttl) < *rs.TTL {
-			*rs.TTL = int64(h.Ttl)
-		}
-		rs.ResourceRecords = append(rs.ResourceRecords, ResourceRecord{Value: value})
+		rrs = append(rrs, fileRR{name: name, typ: typ, value: value, ttl: h.Ttl, line: line})
 	}
 	if err := zp.Err(); err != nil {
 		return nil, &InvalidInputError{Message: "zone file: " + parseErrorText(err)}
@@ -130,33 +119,10 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 		return nil, fileError(probs)
 	}
 
-	for i := range sets {
-		if rs := &sets[i]; len(rs.ResourceRecords) > 1 {
-			rs.ResourceRecords = dropDuplicates(rs.Name, rs.Type, rs.ResourceRecords)
-		}
-	}
-
-	// Sort the sets (and their lines) into Less order, then check them as a zone.
-	perm := make([]int, len(sets))
-	keys := make([]string, len(sets))
-	for i := range sets {
-		perm[i] = i
-		keys[i] = sortKey(sets[i].Name)
-	}
-	slices.SortFunc(perm, func(a, b int) int {
-		if c := strings.Compare(keys[a], keys[b]); c != 0 {
-			return c
-		}
-		return strings.Compare(sets[a].Type, sets[b].Type)
-	})
-	sorted := make([]RecordSet, len(sets))
-	sortedLines := make([]int, len(sets))
-	for i, j := range perm {
-		sorted[i], sortedLines[i] = sets[j], lines[j]
-	}
-	sets = nil
-	z := &Zone{Name: apex, RecordSets: sorted}
-	if err := validateZone(z, false, func(i int) string { return fmt.Sprintf("line %d: ", sortedLines[i]) }); err != nil {
+	sets, lines := groupRRs(rrs)
+	rrs = nil
+	z := &Zone{Name: apex, RecordSets: sets}
+	if err := validateZone(z, false, func(i int) string { return fmt.Sprintf("line %d: ", lines[i]) }); err != nil {
 		var icb *InvalidChangeBatchError
 		if errors.As(err, &icb) {
 			probs = append(probs, icb.Messages...)
@@ -165,7 +131,65 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 	if len(probs) > 0 {
 		return nil, fileError(probs)
 	}
-	return sorted, nil
+	return sets, nil
+}
+
+// fileRR is one record of a master file, as ParseMasterFile collects them.
+type fileRR struct {
+	name, typ, value string
+	ttl              uint32
+	line             int
+}
+
+// groupRRs makes the record sets of rrs, in Less order, and the line of each set's first
+// record. A set's values are in file order without duplicates, and its TTL is the smallest of
+// its records'.
+func groupRRs(rrs []fileRR) ([]RecordSet, []int) {
+	keys := make([]string, len(rrs))
+	order := make([]int32, len(rrs))
+	for i := range rrs {
+		keys[i], order[i] = sortKey(rrs[i].name), int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := strings.Compare(keys[a], keys[b]); c != 0 {
+			return c
+		}
+		if c := strings.Compare(rrs[a].typ, rrs[b].typ); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // file order within a set
+	})
+	n := 0
+	for i, j := range order {
+		if i == 0 || rrs[j].name != rrs[order[i-1]].name || rrs[j].typ != rrs[order[i-1]].typ {
+			n++
+		}
+	}
+	// One allocation each for all the sets, TTLs and values: a million small ones take longer.
+	sets := make([]RecordSet, 0, n)
+	lines := make([]int, 0, n)
+	ttls := make([]int64, n)
+	values := make([]ResourceRecord, len(rrs))
+	start := 0 // in values, of the last set
+	for i, j := range order {
+		rr := &rrs[j]
+		values[i] = ResourceRecord{Value: rr.value}
+		if k := len(sets) - 1; k >= 0 && sets[k].Name == rr.name && sets[k].Type == rr.typ {
+			ttls[k] = min(ttls[k], int64(rr.ttl))
+			sets[k].ResourceRecords = values[start : i+1 : i+1]
+			continue
+		}
+		k := len(sets)
+		ttls[k], start = int64(rr.ttl), i
+		sets = append(sets, RecordSet{Name: rr.name, Type: rr.typ, TTL: &ttls[k], ResourceRecords: values[i : i+1 : i+1]})
+		lines = append(lines, rr.line)
+	}
+	for i := range sets {
+		if rs := &sets[i]; len(rs.ResourceRecords) > 1 {
+			rs.ResourceRecords = dropDuplicates(rs.Name, rs.Type, rs.ResourceRecords)
+		}
+	}
+	return sets, lines
 }
 
 // fileError lists the problems of a master file, at most maxFileErrors of them.
