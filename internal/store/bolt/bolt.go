@@ -56,6 +56,12 @@ const (
 	bulkFill   = 0.9
 )
 
+// dropAfter is the number of keys a View scans from which it hands the pages of the file it
+// read back to the kernel when it ends (dropMapped): a full read of a million record sets
+// would otherwise keep the whole file resident, for nothing, since the DNS path reads none of
+// it, while the snapshot built from it is still being compiled.
+const dropAfter = 100_000
+
 // The layout of the file: one bucket of user keys and one of bookkeeping.
 var (
 	dataBucket = []byte("data")
@@ -214,7 +220,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	defer func() { _ = btx.Rollback() }()
 	r := &reader{data: btx.Bucket(dataBucket)}
 	defer func() { r.done = true }()
-	return fn(r)
+	err = fn(r)
+	if r.scanned >= dropAfter {
+		// Still inside the transaction, so bbolt cannot map the file elsewhere meanwhile.
+		dropMapped(s.db.Info().Data, btx.Size())
+	}
+	return err
 }
 
 // Update implements store.Store. It returns once the commit is on disk.
@@ -349,9 +360,10 @@ func (s *Store) Close() error {
 
 // reader is the store.Reader of a View, and the reading half of a tx.
 type reader struct {
-	data   *bbolt.Bucket
-	done   bool // set when the View or Update returns
-	writes int  // Puts and Deletes so far, so that Scan knows when to reposition
+	data    *bbolt.Bucket
+	done    bool // set when the View or Update returns
+	writes  int  // Puts and Deletes so far, so that Scan knows when to reposition
+	scanned int  // keys Scan has visited
 }
 
 // Get implements store.Reader.
@@ -375,6 +387,7 @@ func (r *reader) Scan(prefix string, fn func(key string, value []byte) error) er
 	p := []byte(prefix)
 	c := r.data.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); {
+		r.scanned++
 		key := string(k)
 		writes := r.writes
 		if err := fn(key, v); err != nil {

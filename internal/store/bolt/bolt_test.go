@@ -427,3 +427,44 @@ func TestCloseWaitsForUpdate(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// TestLargeWrites: a transaction of many writes (its pages filled further) and a scan of them
+// all (after which the mapped pages are handed back to the kernel) leave every key readable,
+// and writable again in small transactions.
+func TestLargeWrites(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "store.db"), bolt.Options{})
+	const n = 120_000
+	key := func(i int) string { return fmt.Sprintf("k/%07d", i) }
+	if _, err := s.Update(t.Context(), func(tx store.Tx) error {
+		for i := range n {
+			if err := tx.Put(key(i), []byte(strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	scan := func() {
+		t.Helper()
+		i := 0
+		err := s.View(t.Context(), func(r store.Reader) error {
+			return r.Scan("k/", func(k string, v []byte) error {
+				if k != key(i) || string(v) != strconv.Itoa(i) {
+					return fmt.Errorf("key %d: %q = %q", i, k, v)
+				}
+				i++
+				return nil
+			})
+		})
+		if err != nil || i != n {
+			t.Fatalf("scan: %v after %d keys, want %d", err, i, n)
+		}
+	}
+	scan()
+	scan()
+	for i := 0; i < n; i += n / 10 {
+		put(t, s, key(i), strconv.Itoa(i))
+	}
+	scan()
+}
