@@ -258,19 +258,20 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 
 // build compiles every zone of the store, one at a time, under the checker's health states.
 func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
-	ids, err := p.d.svc.ZoneIDList(ctx)
+	ids, total, err := p.d.svc.ZoneIDList(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if total > bigBuild {
+		defer service.BulkMemory()()
+	}
 	b := answer.NewBuilder()
-	total := 0
 	for _, id := range ids {
 		zones, err := p.d.svc.Zones(ctx, []string{id})
 		if err != nil {
 			return nil, err
 		}
 		for i := range zones {
-			total += len(zones[i].RecordSets)
 			if err := b.Add(&zones[i]); err != nil {
 				return nil, err
 			}

@@ -75,16 +75,20 @@ func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.Reco
 	return sets, err
 }
 
-// ZoneIDList returns the id of every hosted zone.
-func (s *Service) ZoneIDList(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.st.View(ctx, func(r store.Reader) error {
-		return r.Scan(zonePrefix, func(k string, _ []byte) error {
+// ZoneIDList returns the id of every hosted zone, and the number of record sets they hold.
+func (s *Service) ZoneIDList(ctx context.Context) (ids []string, sets int64, err error) {
+	err = s.st.View(ctx, func(r store.Reader) error {
+		return r.Scan(zonePrefix, func(k string, v []byte) error {
+			var m zoneMeta
+			if err := decodeJSON(k, v, &m); err != nil {
+				return err
+			}
 			ids = append(ids, k[len(zonePrefix):])
+			sets += m.Count
 			return nil
 		})
 	})
-	return ids, wrapStore("list zones", err)
+	return ids, sets, wrapStore("list zones", err)
 }
 
 // zoneAt returns the zone named by ref holding only its record sets at its apex and at the

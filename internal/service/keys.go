@@ -30,14 +30,6 @@ func recordKey(id string, k zone.Key) string {
 	return recordPrefix(id) + k.Name + "\x00" + k.Type + "\x00" + k.SetIdentifier
 }
 
-// parseRecordKey reads the key of a record set from what follows recordPrefix(id) in its store
-// key: name, type and set identifier separated by NULs.
-func parseRecordKey(rest string) (zone.Key, bool) {
-	name, rest, ok1 := strings.Cut(rest, "\x00")
-	typ, setID, ok2 := strings.Cut(rest, "\x00")
-	return zone.Key{Name: name, Type: typ, SetIdentifier: setID}, ok1 && ok2
-}
-
 // zoneMeta is what the store keeps of a zone besides its record sets.
 type zoneMeta struct {
 	ID              string `json:"Id"`

@@ -357,6 +357,7 @@ func planError(err error) error {
 // master file), after validating the whole result. The old record sets are not decoded: a key
 // that stays is rewritten only when its value changes, and the others are deleted.
 func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
+	defer BulkMemory()()
 	return s.importSets(ctx, ref, "", sets, comment)
 }
 
@@ -364,6 +365,7 @@ func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.Record
 // does not parse, or does not make a valid zone, is an InvalidInput error naming the line of
 // each problem; an error reading r is returned as it is.
 func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader, comment string) (ChangeInfo, error) {
+	defer BulkMemory()()
 	hz, err := s.GetZone(ctx, ref)
 	if err != nil {
 		return ChangeInfo{}, err
@@ -383,9 +385,10 @@ func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader,
 
 // importSets is ImportZone; when validated names a zone, sets are a valid zone of that name.
 //
-// A million record sets are a few hundred megabytes here, so the sets are not copied: the
-// master file's are the new zone as they are (in Less order, each key once), and each value is
-// encoded into one reused buffer just before the store copies it.
+// A million record sets are a few hundred megabytes as zone.RecordSet values, more than twice
+// their stored form, so they are not copied (a master file's are the new zone as they are: in
+// Less order, each key once) and they are let go before the transaction: what it writes is
+// encoded first, the values packed into a few large buffers.
 func (s *Service) importSets(ctx context.Context, ref, validated string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -393,72 +396,51 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 	if err != nil {
 		return ChangeInfo{}, err
 	}
-	next := zone.Zone{ID: trimPrefix(hz.Id, ZonePrefix), Name: hz.Name}
-	if validated == hz.Name {
-		next.RecordSets = sets
-	} else {
+	id := trimPrefix(hz.Id, ZonePrefix)
+	if validated != hz.Name {
+		next := zone.Zone{ID: id, Name: hz.Name}
 		next.Apply(zone.Diff{Put: sets})
 		if err := zone.Validate(&next); err != nil {
 			return ChangeInfo{}, fromZoneError(err)
 		}
+		sets = next.RecordSets
 	}
-	// The order of the keys in the store: bbolt inserts in key order by appending, in another
-	// order by moving the rest of a page that grows until the commit. A record key orders as
-	// its name, type and set identifier compared in turn (they hold no NUL, the separator).
-	order := make([]int32, len(next.RecordSets))
-	for i := range order {
-		order[i] = int32(i)
+	keys, vals, checked, err := encodeSets(id, sets)
+	if err != nil {
+		return ChangeInfo{}, err
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		x, y := &next.RecordSets[a], &next.RecordSets[b]
-		if c := strings.Compare(x.Name, y.Name); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Type, y.Type); c != 0 {
-			return c
-		}
-		return strings.Compare(x.SetIdentifier, y.SetIdentifier)
-	})
-	var enc valueEncoder
+	count := int64(len(sets))
+	sets = nil // the transaction needs only keys, vals and checked: let the GC have the rest
 	change := s.newChange(comment)
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		m, err := readMeta(tx, next.ID)
+		m, err := readMeta(tx, id)
 		if err != nil {
 			return err
 		}
-		prefix := recordPrefix(m.ID)
-		same := make([]bool, len(next.RecordSets)) // the stored value is already this one
-		err = tx.Scan(prefix, func(k string, v []byte) error {
-			if key, ok := parseRecordKey(k[len(prefix):]); ok {
-				if i, found := next.Find(key); found {
-					b, err := enc.encode(&next.RecordSets[i])
-					same[i] = bytes.Equal(v, b)
-					return err
-				}
+		same := make([]bool, len(keys)) // the stored value is already this one
+		err = tx.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
+			if i, found := slices.BinarySearch(keys, k); found {
+				same[i] = bytes.Equal(v, vals[i])
+				return nil
 			}
 			return tx.Delete(k)
 		})
 		if err != nil {
 			return err
 		}
-		if err := checkRecordChecks(tx, next.RecordSets); err != nil {
+		if err := checkRecordChecks(tx, checked); err != nil {
 			return err
 		}
-		for _, i := range order {
+		for i, k := range keys {
 			if same[i] {
 				continue
 			}
-			rs := &next.RecordSets[i]
-			b, err := enc.encode(rs)
-			if err != nil {
-				return err
-			}
-			if err := tx.Put(recordKey(next.ID, rs.Key()), b); err != nil {
+			if err := tx.Put(k, vals[i]); err != nil {
 				return err
 			}
 		}
-		if n := int64(len(next.RecordSets)); n != m.Count {
-			m.Count = n
+		if count != m.Count {
+			m.Count = count
 			if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
 				return err
 			}
@@ -471,22 +453,40 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 	return s.settle(ctx, change, rev), nil
 }
 
-// valueEncoder encodes record sets as json.Marshal does, into one buffer it reuses.
-type valueEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-// encode returns the stored value of rs, valid until the next call.
-func (e *valueEncoder) encode(rs *zone.RecordSet) ([]byte, error) {
-	if e.enc == nil {
-		e.enc = json.NewEncoder(&e.buf)
+// encodeSets returns the store keys of zone id's record sets in key order (the order in which
+// bbolt inserts by appending; in another it moves the rest of a page that grows until the
+// commit), their values in the same order, and the record sets naming a health check.
+func encodeSets(id string, sets []zone.RecordSet) (keys []string, vals [][]byte, checked []zone.RecordSet, err error) {
+	keys = make([]string, len(sets))
+	order := make([]int32, len(sets))
+	for i := range sets {
+		keys[i], order[i] = recordKey(id, sets[i].Key()), int32(i)
+		if sets[i].HealthCheckId != "" {
+			checked = append(checked, sets[i])
+		}
 	}
-	e.buf.Reset()
-	if err := e.enc.Encode(rs); err != nil {
-		return nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
+	sorted := make([]string, len(sets))
+	vals = make([][]byte, len(sets))
+	var (
+		buf   bytes.Buffer
+		enc   = json.NewEncoder(&buf) // as json.Marshal, plus a newline, into one buffer
+		arena []byte
+	)
+	for k, i := range order {
+		rs := &sets[i]
+		buf.Reset()
+		if err := enc.Encode(rs); err != nil {
+			return nil, nil, nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
+		}
+		v := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if len(arena)+len(v) > cap(arena) {
+			arena = make([]byte, 0, max(1<<20, len(v)))
+		}
+		arena = append(arena, v...)
+		sorted[k], vals[k] = keys[i], arena[len(arena)-len(v):len(arena):len(arena)]
 	}
-	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil // Encode ends with a newline, Marshal does not
+	return sorted, vals, checked, nil
 }
 
 // GetChange returns a change's status: INSYNC once this server answers with it.

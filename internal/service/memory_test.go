@@ -1,0 +1,40 @@
+package service
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+)
+
+// TestBulkMemory: bulk work sets a soft memory limit while it runs, overlapping work keeps it
+// until the last ends, and a limit set before (GOMEMLIMIT) stays as it is.
+func TestBulkMemory(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	done1 := BulkMemory()
+	if l := debug.SetMemoryLimit(-1); l == math.MaxInt64 || l < BulkHeadroom {
+		t.Fatalf("limit during bulk work: %d, want at least %d", l, BulkHeadroom)
+	}
+	done2 := BulkMemory()
+	done1()
+	done1() // a second call does nothing
+	if l := debug.SetMemoryLimit(-1); l == math.MaxInt64 {
+		t.Fatal("the limit went with the first of two overlapping operations")
+	}
+	done2()
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		t.Fatalf("limit after bulk work: %d, want none", l)
+	}
+
+	debug.SetMemoryLimit(1 << 40)
+	done := BulkMemory()
+	if l := debug.SetMemoryLimit(-1); l != 1<<40 {
+		t.Errorf("bulk work changed a limit set before it to %d", l)
+	}
+	done()
+	if l := debug.SetMemoryLimit(-1); l != 1<<40 {
+		t.Errorf("limit set before bulk work is %d after it", l)
+	}
+}
