@@ -1,6 +1,8 @@
 package dnsserver
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"runtime"
 	"sync/atomic"
@@ -72,15 +74,17 @@ func BenchmarkHandle(b *testing.B) {
 }
 
 // udpAllocs is the most heap allocations the server may make per query on the UDP path, from the
-// datagram read to the reply sent: the question name handed to the snapshot as a string.
+// datagram read to the reply sent: the question name handed to the snapshot as a string. A reply
+// copied from the reader's cache makes none.
 const udpAllocs = 1
 
 // udpClient is a loopback client of a running server that allocates nothing per query, so that
 // the process's allocations while it runs are the server's.
 type udpClient struct {
-	c   *net.UDPConn
-	req []byte
-	buf []byte
+	c    *net.UDPConn
+	reqs [][]byte // sent in turn
+	next int
+	buf  []byte
 }
 
 func dialUDP(t testing.TB, addr string) *udpClient {
@@ -96,15 +100,26 @@ func dialUDP(t testing.TB, addr string) *udpClient {
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	req, _ := query{name: "web.example.com.", qtype: dns.TypeA}.msg().Pack()
-	return &udpClient{c: c, req: req, buf: make([]byte, 1500)}
+	return &udpClient{c: c, reqs: [][]byte{req}, buf: make([]byte, 1500)}
+}
+
+// distinct makes u ask n different questions in turn (names that do not exist), so that the
+// server's reply cache, which keeps a reply when its question comes a second time, misses.
+func (u *udpClient) distinct(n int) {
+	u.reqs = u.reqs[:0]
+	for i := range n {
+		req, _ := query{name: fmt.Sprintf("nx%d.example.com.", i), qtype: dns.TypeA}.msg().Pack()
+		u.reqs = append(u.reqs, req)
+	}
 }
 
 // burst sends n queries, then reads their n replies: the server reads them in batches.
 func (u *udpClient) burst(t testing.TB, n int) {
 	for range n {
-		if _, err := u.c.Write(u.req); err != nil {
+		if _, err := u.c.Write(u.reqs[u.next]); err != nil {
 			t.Fatal(err)
 		}
+		u.next = (u.next + 1) % len(u.reqs)
 	}
 	for range n {
 		if _, err := u.c.Read(u.buf); err != nil {
@@ -118,16 +133,37 @@ func (u *udpClient) burst(t testing.TB, n int) {
 // wait) and in bursts (batches of many datagrams), and the process's allocations over them,
 // divided by the queries, stay within udpAllocs.
 func TestUDPAllocs(t *testing.T) {
-	s, _ := startServer(t, testSnapshot(t), 1)
-	u := dialUDP(t, s.Addr())
+	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0"} { // batched with packet info on a wildcard
+		t.Run(listen, func(t *testing.T) { testUDPAllocs(t, listen) })
+	}
+}
+
+func testUDPAllocs(t *testing.T, listen string) {
+	p := new(atomic.Pointer[answer.Snapshot])
+	p.Store(testSnapshot(t))
+	s := New(Config{Listen: listen, Sockets: 1}, p)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	_, port, _ := net.SplitHostPort(s.Addr())
+	u := dialUDP(t, net.JoinHostPort("127.0.0.1", port))
 	for _, c := range []struct {
 		name        string
+		distinct    int // questions asked in turn: 1 is answered from the cache after the second time
 		rounds, per int
+		budget      float64
 	}{
-		{"sequential", 2000, 1},
-		{"burst", 100, 32},
+		{"sequential/cached", 1, 2000, 1, 0},
+		{"burst/cached", 1, 100, 32, 0},
+		{"sequential/distinct", 20000, 2000, 1, udpAllocs},
+		{"burst/distinct", 20000, 100, 32, udpAllocs},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			u.distinct(c.distinct)
+			if c.distinct == 1 {
+				u.reqs[0], _ = query{name: "web.example.com.", qtype: dns.TypeA}.msg().Pack()
+			}
 			u.burst(t, 64) // the server's first queries allocate what it keeps
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -137,8 +173,8 @@ func TestUDPAllocs(t *testing.T) {
 			runtime.ReadMemStats(&after)
 			got := float64(after.Mallocs-before.Mallocs) / float64(c.rounds*c.per)
 			t.Logf("%.3f allocations per query", got)
-			if got > udpAllocs+0.01 { // leeway for the runtime's own, not per query or batch
-				t.Errorf("the UDP path makes %.2f allocations per query, budget %d", got, udpAllocs)
+			if got > c.budget+0.01 { // leeway for the runtime's own, not per query or batch
+				t.Errorf("the UDP path makes %.2f allocations per query, budget %v", got, c.budget)
 			}
 		})
 	}

@@ -18,9 +18,9 @@ import (
 // and DO bits, size limit), and a reply kept replaces what the slot held. Its memory is allocated
 // once, with the reader.
 type replyCache struct {
-	snap  uint64 // the ID of the snapshot the kept replies come from (the ID, so that an
+	snap uint64 // the ID of the snapshot the kept replies come from (the ID, so that an
 	// idle reader does not keep an old snapshot's memory)
-	gen   uint32           // slots of another generation are empty
+	gen   uint32 // slots of another generation are empty
 	seed  maphash.Seed
 	slots [cacheSlots]cacheSlot
 	bytes []byte // cacheSlotBytes per slot: the question name, then the reply

@@ -36,7 +36,13 @@ type batch struct {
 	outIo [batchSize]syscall.Iovec
 	names [batchSize]syscall.RawSockaddrInet6 // large enough for IPv4 too
 	bufs  []byte                              // batchSize request slots, then batchSize reply slots
+	// On a socket bound to a wildcard address: each request's packet information (the address
+	// it came to), and each reply's (the address it leaves from).
+	inCtl, outCtl [batchSize][ctlLen]byte
 }
+
+// ctlLen is room for one packet information control message, IPv4's or IPv6's, and then some.
+const ctlLen = 64
 
 func newBatch() *batch {
 	b := &batch{bufs: make([]byte, 2*batchSize*slotLen)}
@@ -140,11 +146,50 @@ func (y *yielder) yield() {
 
 func (y *yielder) close() { y.f.Close() }
 
+// replyPktinfo writes to out the control message that sends a reply from the address named by
+// the packet information among the control messages in, and returns its length; 0 when in has
+// none. IPv4: the source address, the interface left to routing; IPv6: the address and the
+// interface the request came in on (a link-local address needs it).
+func replyPktinfo(in []byte, out *[ctlLen]byte) int {
+	for len(in) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&in[0]))
+		if h.Len < unix.SizeofCmsghdr || int(h.Len) > len(in) {
+			return 0
+		}
+		data := in[unix.CmsgLen(0):h.Len]
+		switch {
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			got := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+			*(*unix.Inet4Pktinfo)(cmsg(out, unix.IPPROTO_IP, unix.IP_PKTINFO, unix.SizeofInet4Pktinfo)) =
+				unix.Inet4Pktinfo{Spec_dst: got.Addr}
+			return unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			got := *(*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+			*(*unix.Inet6Pktinfo)(cmsg(out, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, unix.SizeofInet6Pktinfo)) = got
+			return unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+		}
+		in = in[min(unix.CmsgSpace(int(h.Len)-unix.CmsgLen(0)), len(in)):]
+	}
+	return 0
+}
+
+// cmsg writes to out the header of a control message of level and typ with n bytes of data, and
+// returns where the data goes.
+func cmsg(out *[ctlLen]byte, level, typ int32, n int) unsafe.Pointer {
+	clear(out[:])
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+	h.Level, h.Type = level, typ
+	h.SetLen(unix.CmsgLen(n))
+	return unsafe.Pointer(&out[unix.CmsgLen(0)])
+}
+
 // serveBatched answers the queries of conn, many datagrams per system call (recvmmsg and
-// sendmmsg), until the socket is closed. It allocates nothing per query. The replies to what one
+// sendmmsg), until the socket is closed. On a socket bound to a wildcard address (pktinfo),
+// each reply leaves from the address its request came to, which the kernel tells with the
+// request (IP_PKTINFO, IPV6_PKTINFO; miekg/dns turns them on). It allocates nothing per query. The replies to what one
 // recvmmsg returned leave before the next read: nothing waits for a batch to fill. A reader that
 // has not found its socket empty for yieldAfter yields (see yielder).
-func (r *reader) serveBatched(conn *net.UDPConn) error {
+func (r *reader) serveBatched(conn *net.UDPConn, pktinfo bool) error {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return err
@@ -169,6 +214,10 @@ func (r *reader) serveBatched(conn *net.UDPConn) error {
 			b.in[i].hdr.Namelen = syscall.SizeofSockaddrInet6
 			b.inIov[i].SetLen(slotLen)
 			b.in[i].hdr.Flags = 0
+			if pktinfo {
+				b.in[i].hdr.Control = &b.inCtl[i][0]
+				b.in[i].hdr.SetControllen(ctlLen)
+			}
 		}
 		var n int
 		var errno syscall.Errno
@@ -199,6 +248,13 @@ func (r *reader) serveBatched(conn *net.UDPConn) error {
 			b.out[k].hdr.Name = b.in[i].hdr.Name
 			b.out[k].hdr.Namelen = b.in[i].hdr.Namelen
 			b.out[k].hdr.Iov = &b.outIo[k]
+			b.out[k].hdr.Control, b.out[k].hdr.Controllen = nil, 0
+			if pktinfo {
+				if l := replyPktinfo(b.inCtl[i][:b.in[i].hdr.Controllen], &b.outCtl[k]); l > 0 {
+					b.out[k].hdr.Control = &b.outCtl[k][0]
+					b.out[k].hdr.SetControllen(l)
+				}
+			}
 			k++
 		}
 		for sent := 0; sent < k; {

@@ -4,5 +4,11 @@ package dnsserver
 
 import "net"
 
-// serveBatched answers the queries of conn one datagram per system call.
-func (r *reader) serveBatched(conn *net.UDPConn) error { return r.serveEach(conn) }
+// serveBatched answers the queries of conn one datagram per system call; on a wildcard address
+// (pktinfo) through miekg/dns's sessions, which reply from the address a query came to.
+func (r *reader) serveBatched(conn *net.UDPConn, pktinfo bool) error {
+	if pktinfo {
+		return r.serveSessions(conn)
+	}
+	return r.serveEach(conn)
+}

@@ -304,18 +304,22 @@ func (r *reader) ReadUDP(conn *net.UDPConn, _ time.Duration) ([]byte, *dns.Sessi
 		r.w.cache = newReplyCache()
 		setBuffers(conn)
 	}
+	// Bound to one address, replies leave from it; bound to a wildcard address, each reply
+	// must leave from the address its query came to.
+	la, ok := conn.LocalAddr().(*net.UDPAddr)
+	return nil, nil, r.serveBatched(conn, ok && la.IP.IsUnspecified())
+}
+
+// serveSessions answers the queries of conn one datagram per system call, through miekg/dns's
+// sessions, which carry each query's destination address so that its reply leaves from it.
+//
+//lint:ignore U1000 serveBatched calls it where recvmmsg is not used (mmsg_each.go).
+func (r *reader) serveSessions(conn *net.UDPConn) error {
 	w := r.w
-	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && !la.IP.IsUnspecified() {
-		// Bound to one address, replies leave from it: no packet info needed, no allocations,
-		// and on Linux many datagrams per system call.
-		return nil, nil, r.serveBatched(conn)
-	}
-	// Bound to a wildcard address: miekg/dns's sessions carry the query's destination address
-	// so that the reply leaves from it.
 	for {
 		n, session, err := dns.ReadFromSessionUDP(conn, w.in)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		if resp := r.s.handle(w, w.in[:n], false); resp != nil {
 			_, _ = dns.WriteToSessionUDP(conn, resp, session)

@@ -637,19 +637,32 @@ func TestShutdownClosesIdleTCP(t *testing.T) {
 	}
 }
 
+// TestServerWildcardAddress: on a wildcard address each reply leaves from the address its query
+// came to, whichever of the machine's addresses that is (a connected UDP socket, as resolvers
+// use, accepts only a reply from the address it sent to).
 func TestServerWildcardAddress(t *testing.T) {
-	p := new(atomic.Pointer[answer.Snapshot])
-	p.Store(testSnapshot(t))
-	s := New(Config{Listen: "0.0.0.0:0", Sockets: 1}, p)
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
-	_, port, _ := net.SplitHostPort(s.Addr())
-	// A connected UDP socket accepts only a reply from the address it sent to.
-	r, _ := exchange(t, net.JoinHostPort("127.0.0.1", port), "udp", query{name: "web.example.com.", qtype: dns.TypeA}.msg())
-	if len(r.Answer) != 1 {
-		t.Errorf("%v", r)
+	for _, c := range []struct{ listen, to []string }{
+		{[]string{"0.0.0.0:0"}, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}},
+		{[]string{"[::]:0"}, []string{"::1", "127.0.0.2"}}, // IPv4 through a dual-stack socket
+	} {
+		t.Run(c.listen[0], func(t *testing.T) {
+			p := new(atomic.Pointer[answer.Snapshot])
+			p.Store(testSnapshot(t))
+			s := New(Config{Listen: c.listen[0], Sockets: 1}, p)
+			if err := s.Start(); err != nil {
+				t.Skipf("no %s here: %v", c.listen[0], err)
+			}
+			defer s.Shutdown(context.Background())
+			_, port, _ := net.SplitHostPort(s.Addr())
+			for _, to := range c.to {
+				for range 3 { // the last from the reply cache
+					r, _ := exchange(t, net.JoinHostPort(to, port), "udp", query{name: "web.example.com.", qtype: dns.TypeA}.msg())
+					if len(r.Answer) != 1 {
+						t.Errorf("to %s: %v", to, r)
+					}
+				}
+			}
+		})
 	}
 }
 
