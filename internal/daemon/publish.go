@@ -28,8 +28,9 @@ type publisher struct {
 	checker *health.Checker
 }
 
-// patchLimit is the most names one event may touch for a patch; past it a full build is
-// cheaper than patching name by name (a zone import, a zone deleted).
+// patchLimit is the most names, or store keys, one event may touch for a patch; past it a full
+// build is cheaper than patching name by name (a zone import, a zone deleted), and sorting a
+// million keys into names first would only add to it.
 const patchLimit = 100_000
 
 // bigBuild is the number of record sets past which a full build returns the memory it used
@@ -209,6 +210,9 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 		if err := p.syncChecks(ctx, checkIDs); err != nil {
 			return nil, "", err
 		}
+	}
+	if len(keys) > patchLimit {
+		return rebuild()
 	}
 	changed := service.ChangedNames(keys)
 	zones := changed.Zones
