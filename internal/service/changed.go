@@ -66,7 +66,7 @@ func (s *Service) RecordSetsAt(ctx context.Context, id string, names []string) (
 func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.RecordSet, error) {
 	err := r.Scan(recordPrefix(id)+name+"\x00", func(k string, v []byte) error {
 		var rs zone.RecordSet
-		if err := decodeJSON(k, v, &rs); err != nil {
+		if err := decodeSet(k, v, &rs); err != nil {
 			return err
 		}
 		sets = append(sets, rs)

@@ -201,7 +201,7 @@ func (s *Service) DeleteHealthCheck(ctx context.Context, id string) error {
 		}
 		if err := tx.Scan(recordPrefix_, func(k string, v []byte) error {
 			var rs zone.RecordSet
-			if err := decodeJSON(k, v, &rs); err != nil {
+			if err := decodeSet(k, v, &rs); err != nil {
 				return err
 			}
 			if rs.HealthCheckId == id {

@@ -103,7 +103,7 @@ func readZone(r store.Reader, m zoneMeta) (zone.Zone, error) {
 	z.RecordSets = make([]zone.RecordSet, 0, m.Count)
 	err := r.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
 		var rs zone.RecordSet
-		if err := decodeJSON(k, v, &rs); err != nil {
+		if err := decodeSet(k, v, &rs); err != nil {
 			return err
 		}
 		z.RecordSets = append(z.RecordSets, rs)

@@ -253,7 +253,7 @@ func (s *Service) DeleteZone(ctx context.Context, ref string) (ChangeInfo, error
 		var keys []string
 		err = tx.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
 			var rs zone.RecordSet
-			if err := decodeJSON(k, v, &rs); err != nil {
+			if err := decodeSet(k, v, &rs); err != nil {
 				return err
 			}
 			if rs.Name != m.Name || (rs.Type != "SOA" && rs.Type != "NS") {
