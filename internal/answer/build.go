@@ -450,13 +450,19 @@ func parentName(name string) string {
 // compileGroups compiles record sets of zone z (apex canonical) into groups, in the order their
 // names and types first appear.
 func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]group, error) {
+	// pending is one group while its record sets are read: pointers into sets, since most
+	// groups (a simple record set each) keep only their records, not a copy of the set.
 	type pending struct {
-		sets    []zone.RecordSet
-		members []member
+		first  *zone.RecordSet
+		m      member // first's
+		others []*zone.RecordSet
+		otherM []member
 	}
-	index := map[groupKey]int{}
-	var keys []groupKey
-	var groups []pending
+	// At most a group per record set: sized once, a zone of a million sets leaves no garbage of
+	// growing tables.
+	index := make(map[groupKey]int, len(sets))
+	keys := make([]groupKey, 0, len(sets))
+	groups := make([]pending, 0, len(sets))
 	for i := range sets {
 		rs := &sets[i]
 		name, err := canonicalName(rs.Name)
@@ -494,8 +500,7 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]group, e
 			groups = append(groups, pending{})
 		}
 		g := &groups[gi]
-		if len(g.sets) > 0 {
-			first := &g.sets[0]
+		if first := g.first; first != nil {
 			switch {
 			case first.SetIdentifier == "" || rs.SetIdentifier == "":
 				return nil, setError(z, rs, "another record set has the same name and type")
@@ -507,18 +512,28 @@ func compileGroups(z *zone.Zone, apex string, sets []zone.RecordSet) ([]group, e
 		if rs.SetIdentifier != "" && routing.Policy(*rs) == "simple" {
 			return nil, setError(z, rs, "set identifier without a routing policy")
 		}
-		g.sets = append(g.sets, *rs)
-		g.members = append(g.members, m)
+		if g.first == nil {
+			g.first, g.m = rs, m
+		} else {
+			g.others = append(g.others, rs)
+			g.otherM = append(g.otherM, m)
+		}
 	}
 	out := make([]group, len(keys))
 	for i, k := range keys {
 		p := &groups[i]
 		g := &out[i]
 		*g = group{name: k.name, rrtype: k.t, dyn: -1}
-		if first := &p.sets[0]; len(p.sets) == 1 && first.SetIdentifier == "" && first.AliasTarget == nil && first.HealthCheckId == "" {
-			g.rrs = p.members[0].rrs
+		if first := p.first; len(p.others) == 0 && first.SetIdentifier == "" && first.AliasTarget == nil && first.HealthCheckId == "" {
+			g.rrs = p.m.rrs
 		} else {
-			g.d = &dynGroup{sets: p.sets, members: p.members, routed: first.SetIdentifier != ""}
+			d := &dynGroup{sets: make([]zone.RecordSet, 0, 1+len(p.others)), members: append([]member{p.m}, p.otherM...),
+				routed: first.SetIdentifier != ""}
+			d.sets = append(d.sets, *first)
+			for _, rs := range p.others {
+				d.sets = append(d.sets, *rs)
+			}
+			g.d = d
 			if g.d.routed {
 				sortGroup(g.d)
 			}
