@@ -3,13 +3,19 @@
 package metrics
 
 import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/failoverdns/failoverdns/internal/dnsserver"
 	"github.com/failoverdns/failoverdns/internal/health"
@@ -40,6 +46,7 @@ type Sources struct {
 
 // Metrics holds the registry served at /metrics. Its methods are safe for concurrent use.
 type Metrics struct {
+	src         Sources
 	reg         *prometheus.Registry
 	transitions *prometheus.CounterVec
 	answers     *prometheus.CounterVec
@@ -51,6 +58,7 @@ type Metrics struct {
 // New returns the metrics of a server whose state src reads.
 func New(src Sources) *Metrics {
 	m := &Metrics{
+		src: src,
 		reg: prometheus.NewRegistry(),
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "failoverdns_health_transitions_total",
 			Help: "Health check transitions, by the state entered and their cause."}, []string{"to", "cause"}),
@@ -70,9 +78,107 @@ func New(src Sources) *Metrics {
 	return m
 }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus text format, gzipped when the client accepts it.
+//
+// The registry's metrics go through the Prometheus client's encoder; the gauges of every health
+// check (three series per check) are written straight to the response: through the client they
+// cost 30 µs a series, and a scrape of 10,000 checks took 0.1-0.8 s of the core the checks run
+// on, during which their probes started late.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(m.serve)
+}
+
+func (m *Metrics) serve(w http.ResponseWriter, r *http.Request) {
+	fams, err := m.reg.Gather()
+	if err != nil {
+		http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	w.Header().Set("Content-Type", string(format))
+	var out io.Writer = w
+	if gzipAccepted(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		defer gz.Close()
+		out = gz
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	defer bw.Flush()
+	enc := expfmt.NewEncoder(bw, format)
+	for _, f := range fams {
+		if err := enc.Encode(f); err != nil {
+			return // the client went away
+		}
+	}
+	if m.src.Checker != nil {
+		writeCheckGauges(bw, m.src.Checker.Gauges())
+	}
+}
+
+// gzipAccepted reports whether the request accepts a gzip-encoded response.
+func gzipAccepted(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if enc, q, _ := strings.Cut(strings.TrimSpace(part), ";"); strings.TrimSpace(enc) == "gzip" {
+			return strings.ReplaceAll(q, " ", "") != "q=0"
+		}
+	}
+	return false
+}
+
+// Families of one series per health check, written by writeCheckGauges.
+const (
+	nameStatus       = "failoverdns_health_check_status"
+	helpStatus       = "Routing state of a health check: 1 healthy, 0 unhealthy."
+	nameShare        = "failoverdns_health_check_checkers_healthy_ratio"
+	helpShare        = "Share of the health checkers that report the endpoint healthy (one checker: 1 or 0), before forced states and inversion."
+	nameProbeLatency = "failoverdns_health_check_probe_latency_seconds"
+	helpProbeLatency = "Latency of the check's latest probe."
+)
+
+// writeCheckGauges writes the per-check gauge families in the text format, checks by ID.
+func writeCheckGauges(w *bufio.Writer, gauges []health.Gauge) {
+	slices.SortFunc(gauges, func(a, b health.Gauge) int { return strings.Compare(a.ID, b.ID) })
+	var line []byte
+	family := func(name, help string, value func(g *health.Gauge) (float64, bool)) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+		for i := range gauges {
+			v, ok := value(&gauges[i])
+			if !ok {
+				continue
+			}
+			line = append(line[:0], name...)
+			line = append(line, `{check="`...)
+			line = appendLabelValue(line, gauges[i].ID)
+			line = append(line, `"} `...)
+			line = strconv.AppendFloat(line, v, 'g', -1, 64)
+			line = append(line, '\n')
+			w.Write(line)
+		}
+	}
+	family(nameStatus, helpStatus, func(g *health.Gauge) (float64, bool) { return b2f(g.Healthy), true })
+	family(nameShare, helpShare, func(g *health.Gauge) (float64, bool) {
+		return b2f(g.Measured), g.Type != health.TypeCalculated // no probes of its own
+	})
+	family(nameProbeLatency, helpProbeLatency, func(g *health.Gauge) (float64, bool) {
+		return g.Latency.Seconds(), g.Type != health.TypeCalculated && g.Observed
+	})
+}
+
+// appendLabelValue appends v escaped as the text format wants a label value: backslash, double
+// quote and line feed.
+func appendLabelValue(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // Event counts an event the server emitted.
@@ -106,12 +212,6 @@ var (
 		"DNS requests whose answering panicked (answered SERVFAIL).", nil, nil)
 	descLatency = prometheus.NewDesc("failoverdns_dns_response_duration_seconds",
 		"Time from a request's bytes to its response's bytes, of a sample of one request in 8.", nil, nil)
-	descStatus = prometheus.NewDesc("failoverdns_health_check_status",
-		"Routing state of a health check: 1 healthy, 0 unhealthy.", []string{"check"}, nil)
-	descShare = prometheus.NewDesc("failoverdns_health_check_checkers_healthy_ratio",
-		"Share of the health checkers that report the endpoint healthy (one checker: 1 or 0), before forced states and inversion.", []string{"check"}, nil)
-	descProbeLatency = prometheus.NewDesc("failoverdns_health_check_probe_latency_seconds",
-		"Latency of the check's latest probe.", []string{"check"}, nil)
 	descChecks = prometheus.NewDesc("failoverdns_health_checks",
 		"Health checks configured.", nil, nil)
 	descProbes = prometheus.NewDesc("failoverdns_health_probes_total",
@@ -140,7 +240,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueries, descResponses, descDropped, descTruncated, descCached, descPanics, descLatency,
-		descStatus, descShare, descProbeLatency, descChecks, descProbes, descSkipped, descInFlight, descTrDropped, descLag, descLagMax,
+		descChecks, descProbes, descSkipped, descInFlight, descTrDropped, descLag, descLagMax,
 		descHookDelivered, descHookFailed, descHookDropped} {
 		ch <- d
 	}
@@ -192,16 +292,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstHistogram(descLag, total, 0, buckets)
 		gauge(descLagMax, st.Lag.Max.Seconds())
-		for _, g := range c.src.Checker.Gauges() {
-			gauge(descStatus, b2f(g.Healthy), g.ID)
-			if g.Type == health.TypeCalculated {
-				continue // no probes of its own
-			}
-			gauge(descShare, b2f(g.Measured), g.ID)
-			if g.Observed {
-				gauge(descProbeLatency, g.Latency.Seconds(), g.ID)
-			}
-		}
+		// The gauges of each check: see Handler.
 	}
 	if c.src.Hooks != nil {
 		for _, h := range c.src.Hooks() {

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -34,18 +36,35 @@ func (f fakeChecker) Gauges() []health.Gauge {
 	return out
 }
 
-// scrape serves the metrics once and parses them with Prometheus's own text parser.
-func scrape(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
+// scrape serves the metrics once and parses them with Prometheus's own text parser; acceptGzip
+// asks for them gzipped, as Prometheus does.
+func scrape(t testing.TB, m *Metrics, acceptGzip ...bool) map[string]*dto.MetricFamily {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	gz := len(acceptGzip) > 0 && acceptGzip[0]
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	m.Handler().ServeHTTP(rec, req)
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
+	var body io.Reader = rec.Body
+	if gz {
+		if e := rec.Header().Get("Content-Encoding"); e != "gzip" {
+			t.Fatalf("Content-Encoding %q, want gzip", e)
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = zr
+	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(io.Reader(rec.Body))
+	fams, err := p.TextToMetricFamilies(body)
 	if err != nil {
-		t.Fatalf("parse: %v\n%s", err, rec.Body)
+		t.Fatalf("parse: %v", err)
 	}
 	return fams
 }
@@ -89,9 +108,12 @@ func TestScrape(t *testing.T) {
 	st.Rcodes = map[int]uint64{dns.RcodeSuccess: 6, dns.RcodeNameError: 2}
 	st.Latency[0], st.Latency[3] = 2, 1
 	st.LatencySum = 30 * time.Microsecond
+	odd := "a \"quoted\" \\ id\nof two lines" // label values escaped as the text format wants
 	checks := fakeChecker{
 		"up":   {ID: "up", Healthy: true, Measured: true, Observations: []health.Observation{{Latency: 20 * time.Millisecond}}},
 		"down": {ID: "down", Healthy: false, Measured: true, Force: &health.Force{}},
+		odd:    {ID: odd, Healthy: true, Measured: true},
+		"calc": {ID: "calc", Healthy: true, Config: health.Config{Type: health.TypeCalculated}},
 	}
 	m := New(Sources{DNS: func() dnsserver.Stats { return st }, Checker: checks,
 		Hooks: func() []HookStats { return []HookStats{{Hook: "webhook 0", Type: "webhook", Delivered: 4, Failed: 1}} }})
@@ -100,7 +122,7 @@ func TestScrape(t *testing.T) {
 	m.Event(service.Event{Kind: service.EventMaintenance, Cause: "switch"})
 	m.Event(service.Event{Kind: service.EventMaintenance, Cause: "switch"})
 
-	fams := scrape(t, m)
+	fams := scrape(t, m, true)
 	for _, c := range []struct {
 		name   string
 		labels []string
@@ -115,6 +137,8 @@ func TestScrape(t *testing.T) {
 		{"failoverdns_health_check_status", []string{"check", "down"}, 0},
 		{"failoverdns_health_check_checkers_healthy_ratio", []string{"check", "down"}, 1}, // forced down, measured up
 		{"failoverdns_health_check_probe_latency_seconds", []string{"check", "up"}, 0.02},
+		{"failoverdns_health_check_status", []string{"check", odd}, 1},
+		{"failoverdns_health_check_status", []string{"check", "calc"}, 1},
 		{"failoverdns_health_probes_total", nil, 7},
 		{"failoverdns_health_schedule_lag_seconds", nil, 4},
 		{"failoverdns_health_transitions_total", []string{"to", "unhealthy", "cause", "probe"}, 1},
@@ -133,6 +157,45 @@ func TestScrape(t *testing.T) {
 	}
 	if h.GetSampleSum() != 30e-6 {
 		t.Errorf("latency sum %v", h.GetSampleSum())
+	}
+	// A calculated check has no probes: no share, no latency; a check not yet probed no latency.
+	if n := len(fams["failoverdns_health_check_checkers_healthy_ratio"].Metric); n != 3 {
+		t.Errorf("%d healthy-ratio series, want 3 (not the calculated check's)", n)
+	}
+	if n := len(fams["failoverdns_health_check_probe_latency_seconds"].Metric); n != 1 {
+		t.Errorf("%d probe latency series, want 1 (the observed check's)", n)
+	}
+}
+
+// manyChecks is a checker of n HTTP checks.
+func manyChecks(n int) fakeChecker {
+	f := fakeChecker{}
+	for i := range n {
+		id := fmt.Sprintf("%08x-1111-2222-3333-444455556666", i)
+		f[id] = health.Status{ID: id, Healthy: i%3 != 0, Measured: true, Observations: []health.Observation{{Latency: time.Millisecond}}}
+	}
+	return f
+}
+
+// TestScrapeManyChecks: every check has its series, once.
+func TestScrapeManyChecks(t *testing.T) {
+	fams := scrape(t, New(Sources{Checker: manyChecks(1000)}))
+	for _, name := range []string{"failoverdns_health_check_status", "failoverdns_health_check_checkers_healthy_ratio",
+		"failoverdns_health_check_probe_latency_seconds"} {
+		if n := len(fams[name].Metric); n != 1000 {
+			t.Errorf("%s: %d series, want 1000", name, n)
+		}
+	}
+}
+
+// BenchmarkScrape10k serves the metrics of 10,000 health checks (what Prometheus's scrape costs
+// the core the checks run on), gzipped as Prometheus asks.
+func BenchmarkScrape10k(b *testing.B) {
+	m := New(Sources{Checker: manyChecks(10_000)})
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	for b.Loop() {
+		m.Handler().ServeHTTP(httptest.NewRecorder(), req)
 	}
 }
 
