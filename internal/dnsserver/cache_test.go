@@ -16,25 +16,13 @@ import (
 // pair at w.example.org.
 func cacheSnapshot(t *testing.T, addr string) *answer.Snapshot {
 	t.Helper()
-	org := zoneText(t, "example.org.", `
-$ORIGIN example.org.
-@ 900 IN SOA ns1.example.org. hostmaster.example.org. 1 7200 900 1209600 86400
-@ 900 IN NS ns1.example.org.
-ns1 300 IN A 192.0.2.153
-www 60 IN A `+addr+`
-`)
 	ttl, one := int64(60), int64(1)
+	var pair []zone.RecordSet
 	for _, a := range []string{"192.0.2.11", "192.0.2.12"} {
-		org.RecordSets = append(org.RecordSets, zone.RecordSet{Name: "w.example.org.", Type: "A", SetIdentifier: a,
+		pair = append(pair, zone.RecordSet{Name: "w.example.org.", Type: "A", SetIdentifier: a,
 			Weight: &one, TTL: &ttl, ResourceRecords: []zone.ResourceRecord{{Value: a}}})
 	}
-	org.RecordSets = append(org.RecordSets, zone.RecordSet{Name: "example.org.", Type: "A",
-		AliasTarget: &zone.AliasTarget{HostedZoneId: "Z", DNSName: "www.example.org."}})
-	s, err := answer.Build([]zone.Zone{zoneText(t, "example.com.", testZone), zoneText(t, "big.test.", bigZone()), org})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return serverSnapshot(t, addr, pair...)
 }
 
 // randomCase writes name's letters in random case, as a resolver using 0x20 does.

@@ -66,12 +66,19 @@ func bigZone() string {
 // example.org.
 func testSnapshot(t testing.TB) *answer.Snapshot {
 	t.Helper()
+	return serverSnapshot(t, "192.0.2.150")
+}
+
+// serverSnapshot is testSnapshot with www.example.org. at addr and extra record sets in
+// example.org.
+func serverSnapshot(t testing.TB, addr string, extra ...zone.RecordSet) *answer.Snapshot {
+	t.Helper()
 	org := zoneText(t, "example.org.", `
 $ORIGIN example.org.
 @ 900 IN SOA ns1.example.org. hostmaster.example.org. 1 7200 900 1209600 86400
 @ 900 IN NS ns1.example.org.
 ns1 300 IN A 192.0.2.153
-www 60 IN A 192.0.2.150
+www 60 IN A `+addr+`
 `)
 	ttl := int64(60)
 	fo := func(id, role, v string) zone.RecordSet {
@@ -80,6 +87,7 @@ www 60 IN A 192.0.2.150
 	}
 	org.RecordSets = append(org.RecordSets, fo("two", "SECONDARY", "192.0.2.2"), fo("one", "PRIMARY", "192.0.2.1"),
 		zone.RecordSet{Name: "example.org.", Type: "A", AliasTarget: &zone.AliasTarget{HostedZoneId: "Z", DNSName: "www.example.org."}})
+	org.RecordSets = append(org.RecordSets, extra...)
 	s, err := answer.Build([]zone.Zone{zoneText(t, "example.com.", testZone), zoneText(t, "big.test.", bigZone()), org})
 	if err != nil {
 		t.Fatal(err)
