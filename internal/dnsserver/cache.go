@@ -18,8 +18,9 @@ import (
 // and DO bits, size limit), and a reply kept replaces what the slot held. Its memory is allocated
 // once, with the reader.
 type replyCache struct {
-	snap uint64 // the ID of the snapshot the kept replies come from (the ID, so that an
-	// idle reader does not keep an old snapshot's memory)
+	// snap is the ID of the snapshot the kept replies come from: an ID rather than the
+	// snapshot, so that an idle reader does not keep an old snapshot's memory alive.
+	snap  uint64
 	gen   uint32 // slots of another generation are empty
 	seed  maphash.Seed
 	slots [cacheSlots]cacheSlot
