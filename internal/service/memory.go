@@ -48,14 +48,24 @@ func BulkMemory() (done func()) {
 		once.Do(func() {
 			b.mu.Lock()
 			defer b.mu.Unlock()
-			if b.n--; b.n == 0 && b.stop != nil {
-				close(b.stop)
-				b.stop = nil
-				debug.SetMemoryLimit(b.saved)
+			if b.n--; b.n == 0 {
+				if b.stop != nil {
+					close(b.stop)
+					b.stop = nil
+					debug.SetMemoryLimit(b.saved)
+				}
+				// The work's garbage goes back to the system now: with the limit gone the
+				// next collection waits for the heap to double, which an idle server (an
+				// import that changed nothing, so no build follows) may never reach.
+				go freed(debug.FreeOSMemory)
 			}
 		})
 	}
 }
+
+// freed runs free (debug.FreeOSMemory, a collection and the return of free memory) when the last
+// bulk work ends; a variable, read under bulk.mu, so that a test can see it run.
+var freed = func(free func()) { free() }
 
 // followHeap raises the limit with the live heap until stop is closed.
 func followHeap(stop chan struct{}, limit int64) {

@@ -12,6 +12,15 @@ func TestBulkMemory(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(before)
 
+	frees := make(chan struct{}, 4)
+	setFreed := func(f func(func())) (old func(func())) { // under the lock done reads it with
+		bulk.mu.Lock()
+		defer bulk.mu.Unlock()
+		old, freed = freed, f
+		return old
+	}
+	defer setFreed(setFreed(func(func()) { frees <- struct{}{} }))
+
 	debug.SetMemoryLimit(math.MaxInt64)
 	done1 := BulkMemory()
 	if l := debug.SetMemoryLimit(-1); l == math.MaxInt64 || l < BulkHeadroom {
@@ -23,10 +32,14 @@ func TestBulkMemory(t *testing.T) {
 	if l := debug.SetMemoryLimit(-1); l == math.MaxInt64 {
 		t.Fatal("the limit went with the first of two overlapping operations")
 	}
+	if len(frees) != 0 {
+		t.Fatal("memory freed while bulk work still runs")
+	}
 	done2()
 	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
 		t.Fatalf("limit after bulk work: %d, want none", l)
 	}
+	<-frees // the garbage of the work is returned when the last ends
 
 	debug.SetMemoryLimit(1 << 40)
 	done := BulkMemory()
