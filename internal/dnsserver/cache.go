@@ -56,10 +56,17 @@ func newReplyCache() *replyCache {
 	return &replyCache{gen: 1, seed: maphash.MakeSeed(), bytes: make([]byte, cacheSlots*cacheSlotBytes)}
 }
 
-// slot returns the index of the slot of the question in q for replies within limit, and the
-// key's hash; -1 when the question cannot be kept. Replies from another snapshot than snap are
-// forgotten first.
-func (c *replyCache) slot(snap *answer.Snapshot, q *request, limit int) (int, uint64) {
+// cacheKey is where the reply to one question goes: computed once per query, for get and then,
+// on a miss, for put.
+type cacheKey struct {
+	slot  int    // -1: the question cannot be kept
+	hash  uint64 // of the name, type, DO bit and limit
+	limit int    // the size limit of the reply
+}
+
+// key returns the key of the question in q for replies within limit. Replies from another
+// snapshot than snap are forgotten first.
+func (c *replyCache) key(snap *answer.Snapshot, q *request, limit int) cacheKey {
 	if id := snap.ID(); id != c.snap {
 		c.snap = id
 		c.gen++
@@ -69,14 +76,14 @@ func (c *replyCache) slot(snap *answer.Snapshot, q *request, limit int) (int, ui
 		}
 	}
 	if len(q.qname) > cacheNameBytes {
-		return -1, 0
+		return cacheKey{slot: -1}
 	}
 	h := maphash.Bytes(c.seed, q.qname) ^ uint64(q.qtype)<<48 ^ uint64(limit)<<32
 	if q.do {
 		h ^= 1 << 63
 	}
 	h *= 0x9e3779b97f4a7c15 // spread the mixed-in bits over the slot index
-	return int(h >> (64 - cacheBits)), h
+	return cacheKey{slot: int(h >> (64 - cacheBits)), hash: h, limit: limit}
 }
 
 // cacheBits is log2(cacheSlots).
@@ -87,19 +94,18 @@ func (c *replyCache) data(i int) []byte {
 	return c.bytes[i*cacheSlotBytes : (i+1)*cacheSlotBytes]
 }
 
-// get copies the kept reply to the question in q (a query of w's) into w's output buffer, with
-// the request's ID, RD bit and question, and returns it; nil when none is kept.
-func (c *replyCache) get(w *worker, snap *answer.Snapshot, req []byte, limit int) []byte {
+// get copies the kept reply to the question of w's request req, whose key is k, into w's output
+// buffer, with the request's ID, RD bit and question, and returns it; nil when none is kept.
+func (c *replyCache) get(w *worker, k cacheKey, req []byte) []byte {
+	if k.slot < 0 {
+		return nil
+	}
 	q := &w.req
-	i, h := c.slot(snap, q, limit)
-	if i < 0 {
+	e := &c.slots[k.slot]
+	if e.gen != c.gen || e.hash != k.hash || e.qtype != q.qtype || int(e.limit) != k.limit || e.edns != q.edns || e.do != q.do {
 		return nil
 	}
-	e := &c.slots[i]
-	if e.gen != c.gen || e.hash != h || e.qtype != q.qtype || int(e.limit) != limit || e.edns != q.edns || e.do != q.do {
-		return nil
-	}
-	d := c.data(i)
+	d := c.data(k.slot)
 	if !bytes.Equal(d[:e.nameLen], q.qname) {
 		return nil
 	}
@@ -118,24 +124,21 @@ func (c *replyCache) get(w *worker, snap *answer.Snapshot, req []byte, limit int
 	return b
 }
 
-// put keeps reply, the reply with rcode to the question in q within limit, from snap.
-func (c *replyCache) put(snap *answer.Snapshot, q *request, limit, rcode int, reply []byte) {
-	if len(reply) > cacheReplyMax {
+// put keeps reply, the reply with rcode to the question in q, whose key is k.
+func (c *replyCache) put(k cacheKey, q *request, rcode int, reply []byte) {
+	if k.slot < 0 || len(reply) > cacheReplyMax {
 		return
 	}
-	i, h := c.slot(snap, q, limit)
-	if i < 0 {
+	e := &c.slots[k.slot]
+	if e.asked != k.hash {
+		e.asked = k.hash
 		return
 	}
-	if c.slots[i].asked != h {
-		c.slots[i].asked = h
-		return
-	}
-	c.slots[i] = cacheSlot{
-		asked: h, gen: c.gen, hash: h, qtype: q.qtype, limit: uint16(limit), edns: q.edns, do: q.do,
+	*e = cacheSlot{
+		asked: k.hash, gen: c.gen, hash: k.hash, qtype: q.qtype, limit: uint16(k.limit), edns: q.edns, do: q.do,
 		tc: reply[2]&(flagTC>>8) != 0, rcode: uint8(rcode), nameLen: uint16(len(q.qname)), replyLen: uint16(len(reply)),
 	}
-	d := c.data(i)
+	d := c.data(k.slot)
 	copy(d, q.qname)
 	copy(d[cacheNameBytes:], reply)
 	d[cacheNameBytes+2] &^= flagRD >> 8 // the RD bit is the client's

@@ -180,21 +180,22 @@ func (s *Server) answer(w *worker, req []byte, tcp bool) []byte {
 		}
 		return w.reply(req, nil, dns.RcodeNotAuth, nil, "", tcp)
 	}
-	c := w.cache
-	if c == nil || tcp {
-		qname := string(q.qname)
-		res := snap.Lookup(qname, q.qtype)
-		return w.reply(req, snap, res.Rcode, &res, qname, tcp)
+	c := w.cache // UDP readers only
+	if tcp {
+		c = nil
 	}
-	limit := w.limit(tcp)
-	if b := c.get(w, snap, req, limit); b != nil {
-		return b
+	var k cacheKey
+	if c != nil {
+		k = c.key(snap, q, w.limit(tcp))
+		if b := c.get(w, k, req); b != nil {
+			return b
+		}
 	}
 	qname := string(q.qname)
 	res := snap.Lookup(qname, q.qtype)
 	b := w.reply(req, snap, res.Rcode, &res, qname, tcp)
-	if !res.Varies {
-		c.put(snap, q, limit, res.Rcode, b)
+	if c != nil && !res.Varies {
+		c.put(k, q, res.Rcode, b)
 	}
 	return b
 }
