@@ -13,13 +13,15 @@ func TestBulkMemory(t *testing.T) {
 	defer debug.SetMemoryLimit(before)
 
 	frees := make(chan struct{}, 4)
-	setFreed := func(f func(func())) (old func(func())) { // under the lock done reads it with
+	bulk.mu.Lock() // done reads freed under the lock
+	old := freed
+	freed = func(func()) { frees <- struct{}{} }
+	bulk.mu.Unlock()
+	defer func() {
 		bulk.mu.Lock()
-		defer bulk.mu.Unlock()
-		old, freed = freed, f
-		return old
-	}
-	defer setFreed(setFreed(func(func()) { frees <- struct{}{} }))
+		freed = old
+		bulk.mu.Unlock()
+	}()
 
 	debug.SetMemoryLimit(math.MaxInt64)
 	done1 := BulkMemory()
