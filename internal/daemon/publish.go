@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -28,14 +27,14 @@ type publisher struct {
 	checker *health.Checker
 }
 
-// patchLimit is the most names, or store keys, one event may touch for a patch; past it a full
+// patchLimit is the most store keys one event may touch for a patch; past it a full
 // build is cheaper than patching name by name (a zone import, a zone deleted), and sorting a
 // million keys into names first would only add to it.
 const patchLimit = 100_000
 
-// bigBuild is the number of record sets past which a full build returns the memory it used
-// while loading to the operating system at once, rather than over the next minutes (Go's
-// scavenger returns it slowly): resident memory is what operators watch.
+// bigBuild is the number of record sets past which a full build bounds its heap and returns its
+// garbage to the operating system when it ends (service.BulkMemory), rather than over the next
+// minutes (Go's scavenger returns it slowly): resident memory is what operators watch.
 const bigBuild = 100_000
 
 func newPublisher(d *Daemon) *publisher {
@@ -130,7 +129,7 @@ func (p *publisher) run(ctx context.Context) error {
 	checkerDone := make(chan error, 1)
 	go func() { checkerDone <- p.checker.Run(ctx) }()
 	defer func() { <-checkerDone }()
-	p.swap(snap, rev, "start", time.Now(), true)
+	p.swap(snap, rev, "start", time.Now())
 	for {
 		select {
 		case <-ctx.Done():
@@ -142,7 +141,7 @@ func (p *publisher) run(ctx context.Context) error {
 				p.d.log.Error("deciding routed answers failed; still serving the previous ones", "err", err)
 				continue
 			}
-			p.swap(snap, rev, "health", start, true)
+			p.swap(snap, rev, "health", start)
 			continue
 		case ev, ok := <-events:
 			if !ok {
@@ -186,7 +185,7 @@ func (p *publisher) run(ctx context.Context) error {
 				p.d.svc.SetServed(rev)
 				continue
 			}
-			p.swap(snap, rev, cause, start, cause != "patch")
+			p.swap(snap, rev, cause, start)
 		}
 	}
 }
@@ -224,9 +223,6 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 	snap := p.snap
 	for _, id := range zones {
 		names := changed.Names[id]
-		if len(names) > patchLimit {
-			return rebuild()
-		}
 		sets, exists, err := p.d.svc.RecordSetsAt(ctx, id, names)
 		if err != nil {
 			return nil, "", err
@@ -285,13 +281,7 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if total > bigBuild {
-		// Now, and again once the request that caused the build (an import, which waits up
-		// to the service's SyncWait for DNS to serve it) has let go of its copy of the data.
-		debug.FreeOSMemory()
-		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
-	}
-	return snap, nil
+	return snap, nil // BulkMemory's end returns the build's garbage to the system
 }
 
 // syncChecks hands the checker the stored configuration and forced state of the checks with the
@@ -345,14 +335,14 @@ func (p *publisher) applyCheck(hc service.HealthCheck) {
 	}
 }
 
-// swap serves snap as the state of store revision rev and, when routes is set, records which
+// swap serves snap as the state of store revision rev and, unless cause is "patch", records which
 // routed answers it changed.
-func (p *publisher) swap(snap *answer.Snapshot, rev uint64, cause string, start time.Time, routes bool) {
+func (p *publisher) swap(snap *answer.Snapshot, rev uint64, cause string, start time.Time) {
 	p.snap = snap
 	p.d.snap.Store(snap)
 	p.d.svc.SetServed(rev)
 	p.d.log.Debug("snapshot swapped", "revision", rev, "cause", cause, "took", time.Since(start))
-	if routes {
+	if cause != "patch" { // a patch leaves routed answers alone (Patch rebuilds for those)
 		p.diffRoutes(snap, cause, start)
 	}
 }

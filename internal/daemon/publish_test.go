@@ -77,8 +77,8 @@ func apply(t *testing.T, ctx context.Context, svc *service.Service, zoneID strin
 
 // TestPublisherFollowsStore walks the publisher through every way it updates the snapshot:
 // patches of plain record sets (many at once included), changes that need a full build (an
-// alias and its target, a new zone, a deleted zone), health transitions, and bad data, and
-// checks after each what DNS serves.
+// alias and its target, a new zone, a deleted zone) and health transitions, and checks after
+// each what DNS serves.
 func TestPublisherFollowsStore(t *testing.T) {
 	d, ctx := runDaemon(t)
 	svc := d.Service()
