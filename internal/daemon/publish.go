@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -281,7 +282,12 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return snap, nil // BulkMemory's end returns the build's garbage to the system
+	if total > bigBuild {
+		// BulkMemory's end returns the build's garbage; the snapshot this one replaces
+		// becomes garbage only once it is swapped out and the queries reading it are done.
+		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
+	}
+	return snap, nil
 }
 
 // syncChecks hands the checker the stored configuration and forced state of the checks with the
