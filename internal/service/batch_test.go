@@ -84,7 +84,7 @@ func BenchmarkChangeBatch1000(b *testing.B) {
 // importSets returns a master file's worth of record sets for zone, in the parser's order: its
 // SOA and NS and n A record sets, spread over 100 subdomains (so that the listing order is not
 // the store's key order).
-func importSets(zoneName string, n int) []zone.RecordSet {
+func manySets(zoneName string, n int) []zone.RecordSet {
 	sets := []zone.RecordSet{
 		{Name: zoneName, Type: "SOA", TTL: ttl(900), ResourceRecords: []zone.ResourceRecord{{Value: "ns1.example.net. hostmaster." + zoneName + " 1 7200 900 1209600 86400"}}},
 		{Name: zoneName, Type: "NS", TTL: ttl(172800), ResourceRecords: []zone.ResourceRecord{{Value: "ns1.example.net."}}},
@@ -111,7 +111,7 @@ func BenchmarkImportZone(b *testing.B) {
 			if _, _, err := s.CreateZone(ctx, name, "", ""); err != nil {
 				b.Fatal(err)
 			}
-			sets := importSets(name, *bigZoneSize)
+			sets := manySets(name, *bigZoneSize)
 			b.StartTimer()
 			if _, err := s.ImportZone(ctx, name, sets, ""); err != nil {
 				b.Fatal(err)
@@ -119,7 +119,7 @@ func BenchmarkImportZone(b *testing.B) {
 		}
 	})
 	b.Run("same", func(b *testing.B) {
-		sets := importSets("same.test.", *bigZoneSize)
+		sets := manySets("same.test.", *bigZoneSize)
 		if _, _, err := s.CreateZone(ctx, "same.test.", "", ""); err != nil {
 			b.Fatal(err)
 		}

@@ -329,13 +329,7 @@ func (s *Service) ChangeRecordSets(ctx context.Context, ref string, batch zone.C
 				return err
 			}
 		}
-		if count != m.Count {
-			m.Count = count
-			if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
-				return err
-			}
-		}
-		return s.putChange(tx, &change)
+		return s.commit(tx, m, count, &change)
 	})
 	if err != nil {
 		return ChangeInfo{}, wrapStore("change record sets", err)
@@ -343,7 +337,20 @@ func (s *Service) ChangeRecordSets(ctx context.Context, ref string, batch zone.C
 	return s.settle(ctx, change, rev), nil
 }
 
-// planError turns Plan's verdicts into service errors and passes a store error through.
+// commit ends a write of a zone's record sets: the zone's record set count when it changed, and
+// the change.
+func (s *Service) commit(tx store.Tx, m zoneMeta, count int64, change *ChangeInfo) error {
+	if count != m.Count {
+		m.Count = count
+		if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
+			return err
+		}
+	}
+	return s.putChange(tx, change)
+}
+
+// planError turns the zone package's verdicts (Plan's, ParseMasterFile's) into service errors and
+// passes other errors (the store's, a reader's) through.
 func planError(err error) error {
 	var icb *zone.InvalidChangeBatchError
 	var ii *zone.InvalidInputError
@@ -371,12 +378,8 @@ func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader,
 		return ChangeInfo{}, err
 	}
 	sets, err := zone.ParseMasterFile(hz.Name, r)
-	var bad *zone.InvalidInputError
-	switch {
-	case errors.As(err, &bad):
-		return ChangeInfo{}, &Error{Code: CodeInvalidInput, Message: err.Error()}
-	case err != nil:
-		return ChangeInfo{}, err
+	if err != nil {
+		return ChangeInfo{}, planError(err)
 	}
 	// ParseMasterFile validated the sets as a whole zone named hz.Name: no need to parse every
 	// value again, as long as the zone still has that name.
@@ -439,13 +442,7 @@ func (s *Service) importSets(ctx context.Context, ref, validated string, sets []
 				return err
 			}
 		}
-		if count != m.Count {
-			m.Count = count
-			if err := putJSON(tx, zoneKey(m.ID), m); err != nil {
-				return err
-			}
-		}
-		return s.putChange(tx, &change)
+		return s.commit(tx, m, count, &change)
 	})
 	if err != nil {
 		return ChangeInfo{}, wrapStore("import zone", err)

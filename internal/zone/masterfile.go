@@ -111,6 +111,9 @@ func ParseMasterFile(origin string, r io.Reader) ([]RecordSet, error) {
 		}
 		rrs = append(rrs, fileRR{name: name, typ: typ, value: value, ttl: h.Ttl, line: line})
 	}
+	if lr.err != nil { // the parser reports it as a syntax error: not the file's fault
+		return nil, fmt.Errorf("zone: reading the zone file: %w", lr.err)
+	}
 	if err := zp.Err(); err != nil {
 		return nil, &InvalidInputError{Message: "zone file: " + parseErrorText(err)}
 	}
@@ -255,6 +258,8 @@ type lineReader struct {
 	hasDirTTL bool
 	generated bool // the last statement was a $GENERATE
 	genTTL    bool // ... with an explicit TTL
+
+	err error // reading r failed with it (not at its end)
 }
 
 func (l *lineReader) ReadByte() (byte, error) {
@@ -262,6 +267,9 @@ func (l *lineReader) ReadByte() (byte, error) {
 	if err != nil {
 		if l.inStmt {
 			l.endStmt()
+		}
+		if err != io.EOF {
+			l.err = err
 		}
 		return c, err
 	}

@@ -3,6 +3,7 @@ package zone
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,5 +262,34 @@ func TestNamedCheckzone(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "loaded serial 2") {
 		t.Errorf("named-checkzone output: %s", out)
+	}
+}
+
+// failingReader returns data, then fails with err.
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.data == "" {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestParseMasterFileReadError: a file that cannot be read to its end is that error (a request
+// body over its limit, say), not a syntax error of the file.
+func TestParseMasterFileReadError(t *testing.T) {
+	tooBig := errors.New("request body too large")
+	_, err := ParseMasterFile("example.com.", &failingReader{
+		data: "$ORIGIN example.com.\n@ 3600 IN SOA ns1 h 1 7200 900 1209600 300\nwww 60 IN A 192.0.2.1\nmail 60 IN ",
+		err:  tooBig,
+	})
+	var bad *InvalidInputError
+	if !errors.Is(err, tooBig) || errors.As(err, &bad) {
+		t.Fatalf("ParseMasterFile = %v (%T), want the read error, not invalid input", err, err)
 	}
 }
