@@ -100,27 +100,10 @@ func cutString(b []byte) (s, rest []byte, ok bool) {
 
 // typeName returns t as a string, without allocating for the types record sets usually have.
 func typeName(t []byte) string {
-	switch string(t) {
-	case "A":
-		return "A"
-	case "AAAA":
-		return "AAAA"
-	case "CNAME":
-		return "CNAME"
-	case "MX":
-		return "MX"
-	case "TXT":
-		return "TXT"
-	case "NS":
-		return "NS"
-	case "SOA":
-		return "SOA"
-	case "SRV":
-		return "SRV"
-	case "CAA":
-		return "CAA"
-	case "PTR":
-		return "PTR"
+	for _, n := range zone.Types {
+		if string(t) == n { // compared without allocating
+			return n
+		}
 	}
 	return string(t)
 }

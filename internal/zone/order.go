@@ -14,7 +14,7 @@ func Less(a, b RecordSet) bool {
 
 // compareKey orders keys as Less orders record sets.
 func compareKey(a, b Key) int {
-	if c := compareNames(a.Name, b.Name); c != 0 {
+	if c := CompareNames(a.Name, b.Name); c != 0 {
 		return c
 	}
 	if c := strings.Compare(a.Type, b.Type); c != 0 {
@@ -23,12 +23,10 @@ func compareKey(a, b Key) int {
 	return strings.Compare(a.SetIdentifier, b.SetIdentifier)
 }
 
-// CompareNames orders canonical names as Route 53 lists them (labels reversed): -1, 0 or +1.
-func CompareNames(a, b string) int { return compareNames(a, b) }
-
-// compareNames compares two canonical names as the strings "label_n.….label_1." (labels
-// reversed, each followed by a dot) compare bytewise, without building those strings.
-func compareNames(a, b string) int {
+// CompareNames orders canonical names as Route 53 lists them (labels reversed): -1, 0 or +1, as
+// the strings "label_n.….label_1." (labels reversed, each followed by a dot) compare bytewise,
+// without building those strings.
+func CompareNames(a, b string) int {
 	if a == b {
 		return 0
 	}
@@ -104,7 +102,7 @@ func escapedAt(name string, i int) bool {
 	return n%2 == 1
 }
 
-// sortKey returns the string that orders names as compareNames does: labels reversed, each
+// sortKey returns the string that orders names as CompareNames does: labels reversed, each
 // followed by a dot.
 func sortKey(name string) string {
 	ls := labels(name)
@@ -155,7 +153,7 @@ func (z *Zone) Find(k Key) (int, bool) {
 // nameRange returns the half-open index range of the record sets named name.
 func (z *Zone) nameRange(name string) (int, int) {
 	lo, _ := slices.BinarySearchFunc(z.RecordSets, name, func(rs RecordSet, n string) int {
-		if c := compareNames(rs.Name, n); c != 0 {
+		if c := CompareNames(rs.Name, n); c != 0 {
 			return c
 		}
 		return 1 // every set named n sorts after the probe

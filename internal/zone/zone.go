@@ -107,12 +107,7 @@ func (z *Zone) SOA() *dns.SOA {
 	if !ok {
 		return nil
 	}
-	rrs, err := z.RecordSets[i].RRs()
-	if err != nil || len(rrs) != 1 {
-		return nil
-	}
-	soa, _ := rrs[0].(*dns.SOA)
-	return soa
+	return soaOf(&z.RecordSets[i])
 }
 
 // Apply applies a Diff from Plan to z: it removes the deleted keys and writes the put record

@@ -167,8 +167,8 @@ func TestCompareNamesMatchesSortKey(t *testing.T) {
 	for range 20000 {
 		a, b := name(), name()
 		want := strings.Compare(sortKey(a), sortKey(b))
-		if got := compareNames(a, b); got != want {
-			t.Fatalf("compareNames(%q, %q) = %d; sort keys %q, %q compare %d", a, b, got, sortKey(a), sortKey(b), want)
+		if got := CompareNames(a, b); got != want {
+			t.Fatalf("CompareNames(%q, %q) = %d; sort keys %q, %q compare %d", a, b, got, sortKey(a), sortKey(b), want)
 		}
 	}
 }
