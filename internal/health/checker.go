@@ -58,9 +58,10 @@ type Options struct {
 // the first run falls at a uniformly random phase within one interval after it is scheduled, so
 // that checks added together are spread out, and each later run is moved by a random ±1% of the
 // interval, at most ±MaxJitter, so that a failure is always seen within interval x threshold +
-// 2 x MaxJitter (40 ms; the performance goal allows 50). A probe ends at its timeout (Config.ProbeTimeout), or just before the check's next run
-// when the timeout would overlap it by no more than the jitter, so that a check whose timeout
-// equals its interval keeps its rate while its endpoint hangs. A run that comes due while the
+// 2 x MaxJitter (40 ms; the performance goal allows 50). A probe ends at its timeout
+// (Config.ProbeTimeout), or just before the check's next run when the timeout would overlap it
+// by no more than the jitter, so that a check whose timeout equals its interval keeps its rate
+// while its endpoint hangs. A run that comes due while the
 // check's previous probe is still in flight starts as soon as that probe returns; further runs due
 // meanwhile are skipped and counted. At most Options.Concurrency probes run at once: a slot held
 // by a hanging endpoint comes back when its probe times out, and other checks only wait if every
@@ -483,7 +484,7 @@ func probeDeadline(start, next time.Time, interval, timeout time.Duration) time.
 	}
 	guard := min(interval/200, 5*time.Millisecond)
 	cut := next.Add(-guard)
-	if trim := deadline.Sub(cut); trim > 0 && trim <= interval/50+guard && trim < timeout/2 {
+	if trim := deadline.Sub(cut); trim > 0 && trim <= 2*jitter(interval)+guard && trim < timeout/2 {
 		return cut
 	}
 	return deadline
@@ -531,13 +532,16 @@ func (c *Checker) advance(e *entry, now time.Time) {
 		c.skipped.Add(uint64(behind))
 	}
 	e.due = e.base
-	if j := int64(min(iv/100, MaxJitter)); j > 0 {
+	if j := int64(jitter(iv)); j > 0 {
 		if d := e.base.Add(time.Duration(rand.Int64N(2*j+1) - j)); d.After(now) {
 			e.due = d
 		}
 	}
 	c.queue.fix(e.index, e.due.Sub(c.epoch))
 }
+
+// jitter is the most a run of a check at interval iv moves from its grid: 1 %, at most MaxJitter.
+func jitter(iv time.Duration) time.Duration { return min(iv/100, MaxJitter) }
 
 // poke wakes the scheduler to look at the schedule again.
 func (c *Checker) poke() {

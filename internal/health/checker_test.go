@@ -465,6 +465,7 @@ func TestProbeDeadline(t *testing.T) {
 		{"short timeout", 0, 990 * time.Millisecond, time.Second, 200 * time.Millisecond, 200 * time.Millisecond},
 		{"started late", 300 * time.Millisecond, 990 * time.Millisecond, time.Second, time.Second, time.Second},
 		{"30 s interval", 0, 29700 * time.Millisecond, 30 * time.Second, 4 * time.Second, 4 * time.Second},
+		{"30 s interval, started late", 300 * time.Millisecond, 30 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second},
 	} {
 		start := base.Add(tc.startAfterDue)
 		got := probeDeadline(start, base.Add(tc.nextAfterDue), tc.interval, tc.timeout).Sub(start)

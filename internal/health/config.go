@@ -509,8 +509,10 @@ func parseStatusCodes(s string) (statusCodes, error) {
 	return out, nil
 }
 
-func validHeaderName(name string) bool {
-	if name == "" {
+// validHeaderName reports whether name is an RFC 9110 token, as a header name must be: in a
+// check's configuration and in a probe's response.
+func validHeaderName[T string | []byte](name T) bool {
+	if len(name) == 0 {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
@@ -518,14 +520,15 @@ func validHeaderName(name string) bool {
 		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' {
 			continue
 		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(ch)) {
+		if strings.IndexByte("!#$%&'*+-.^_`|~", ch) < 0 {
 			return false
 		}
 	}
 	return true
 }
 
-func validHeaderValue(v string) bool {
+// validHeaderValue reports whether v has no control characters but tabs.
+func validHeaderValue[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
 		if ch := v[i]; ch < ' ' && ch != '\t' || ch == 0x7f {
 			return false

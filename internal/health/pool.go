@@ -69,7 +69,7 @@ func newPconn(conn net.Conn, opened time.Time) *pconn {
 // could lose the readiness of a response that arrived in between. A write that does not take all
 // of req at once is finished by conn.Write.
 func (pc *pconn) send(req []byte) error {
-	if pc.raw == nil || pc.br.Buffered() > 0 {
+	if pc.raw == nil {
 		_, err := pc.conn.Write(req)
 		return err
 	}

@@ -3,7 +3,6 @@ package health
 import (
 	"bufio"
 	"bytes"
-	"strings"
 )
 
 // head is what an HTTP check needs of a response head.
@@ -34,7 +33,7 @@ func readPlainHead(br *bufio.Reader) (h head, ok bool, err error) {
 
 	// The status line: "HTTP/1.1 200 OK" or "HTTP/1.1 200".
 	line, lines, ok := nextLine(lines)
-	if !ok || len(line) < 12 || string(line[:9]) != "HTTP/1.1 " || len(line) > 12 && line[12] != ' ' || !printable(line) {
+	if !ok || len(line) < 12 || string(line[:9]) != "HTTP/1.1 " || len(line) > 12 && line[12] != ' ' || !validHeaderValue(line) {
 		return h, false, nil
 	}
 	for _, c := range line[9:12] {
@@ -54,11 +53,11 @@ func readPlainHead(br *bufio.Reader) (h head, ok bool, err error) {
 			return h, false, nil
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !token(line[:colon]) {
+		if colon <= 0 || !validHeaderName(line[:colon]) {
 			return h, false, nil
 		}
 		key, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
-		if !printable(value) {
+		if !validHeaderValue(value) {
 			return h, false, nil
 		}
 		switch {
@@ -100,26 +99,6 @@ func nextLine(lines []byte) (line, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	return lines[:i-1], lines[i+1:], true
-}
-
-// token reports whether b is an RFC 9110 token, as a header name must be.
-func token(b []byte) bool {
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// printable reports whether b has no control characters but tabs.
-func printable(b []byte) bool {
-	for _, c := range b {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // equalFold reports whether b equals the ASCII string s, ignoring case.
