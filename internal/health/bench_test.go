@@ -59,7 +59,7 @@ func startBench(b *testing.B, n int, interval float64) *Checker {
 // BenchmarkCheckerOverhead is the scheduler's cost per probe: 10,000 checks at 0.1 s (100,000
 // probes/s) with an instant prober. One op is one probe; ns/op is therefore the probe period
 // (about 10 µs), and cpu-ns/probe the CPU time the scheduler, the state machine and the
-// goroutine per probe cost.
+// workers cost.
 func BenchmarkCheckerOverhead(b *testing.B) {
 	c := startBench(b, 10000, 0.1)
 	time.Sleep(200 * time.Millisecond) // past the first, phase-spreading interval

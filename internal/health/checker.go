@@ -13,7 +13,7 @@ import (
 )
 
 // ProbeFunc runs one probe of cfg. It must return promptly when ctx is done: the Checker holds a
-// concurrency slot until it returns. (*Prober).Probe is one.
+// worker until it returns. (*Prober).Probe is one.
 type ProbeFunc func(ctx context.Context, cfg Config) Observation
 
 // DefaultConcurrency is the default bound on probes in flight. Workers start only when probes
@@ -390,7 +390,7 @@ loop:
 	return nil
 }
 
-// job is one probe handed from the scheduler to a goroutine.
+// job is one probe handed from the scheduler to a worker.
 type job struct {
 	e    *entry
 	gen  uint64
