@@ -241,7 +241,7 @@ for ph in $PHASES; do
     done ;;
   checks)
     echo "=== checks: $NCHECKS HTTP checks at 1 s"
-    setsid taskset -c "$CLIENT_CPU" "$BT" http -ports 100 -base 20000 >"$WORK/scale-backends.log" 2>&1 </dev/null &
+    setsid taskset -c "$CLIENT_CPU" "$BT" http -lean -ports 100 -base 20000 >"$WORK/scale-backends.log" 2>&1 </dev/null &
     HELPER_PID=$!
     start failoverdns "$WORK/$ph-failoverdns" bench.test "$ZONE" || continue
     "$BT" checks -api "http://127.0.0.1:$API" -n "$NCHECKS" -interval 1 -base 20000 -ports 100 | tee "$WORK/checks.txt" | sed 's/^/  /'

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,12 +149,14 @@ func TestCheckerFailureThreshold(t *testing.T) {
 		if len(trs) != 1 || trs[0].To || !trs[0].Time.Equal(times[2]) || !trs[0].Observation.Time.Equal(times[2]) {
 			t.Fatalf("transitions %+v, want one, at the 3rd probe (%v)", trs, times[2])
 		}
-		if d := trs[0].Time.Sub(begin); d < 2*time.Second || d >= 3*time.Second+20*time.Millisecond {
-			t.Errorf("unhealthy %v after the check was added, want within [2s, 3s)", d)
+		// The 3rd run is 2 s after the first, which falls within a second of the start; each run
+		// moves by its jitter and waits for the scheduler's wake.
+		if d, j := trs[0].Time.Sub(begin), jitter(time.Second); d < 2*time.Second-j || d >= 3*time.Second+j+WakeGap {
+			t.Errorf("unhealthy %v after the check was added, want within [2s, 3s) ± jitter", d)
 		}
 		for i := 1; i < len(times); i++ {
-			if gap := times[i].Sub(times[i-1]); gap < 980*time.Millisecond || gap > 1020*time.Millisecond {
-				t.Errorf("probes %d and %d are %v apart, want 1s ±1%%", i-1, i, gap)
+			if gap := times[i].Sub(times[i-1]); !onGrid(gap, time.Second) {
+				t.Errorf("probes %d and %d are %v apart, want 1s ±(1%% + WakeGap)", i-1, i, gap)
 			}
 		}
 	})
@@ -219,6 +222,12 @@ func TestCheckerForceExpires(t *testing.T) {
 	})
 }
 
+// onGrid reports whether two consecutive runs of a check at interval iv are gap apart: iv moved by
+// the jitter of each run and the wait for the scheduler's next wake.
+func onGrid(gap, iv time.Duration) bool {
+	return (gap - iv).Abs() <= 2*jitter(iv)+WakeGap
+}
+
 // A check at 0.1 s stays on schedule while another check's endpoint hangs forever.
 func TestCheckerHangingNeighbour(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -245,8 +254,8 @@ func TestCheckerHangingNeighbour(t *testing.T) {
 		}
 		times := s.probeTimes("stuck")
 		for i := 1; i < len(times); i++ {
-			if gap := times[i].Sub(times[i-1]); gap < 980*time.Millisecond || gap > 1020*time.Millisecond {
-				t.Errorf("hanging check: probes %d and %d are %v apart, want 1s ±1%%", i-1, i, gap)
+			if gap := times[i].Sub(times[i-1]); !onGrid(gap, time.Second) {
+				t.Errorf("hanging check: probes %d and %d are %v apart, want 1s ±(1%% + WakeGap)", i-1, i, gap)
 			}
 		}
 	})
@@ -267,6 +276,7 @@ func TestChecker1000Checks(t *testing.T) {
 		synctest.Wait()
 
 		var firsts [10]int
+		var starts []time.Time
 		for i := range 1000 {
 			id := fmt.Sprintf("c%d", i)
 			times := s.probeTimes(id)
@@ -275,20 +285,32 @@ func TestChecker1000Checks(t *testing.T) {
 				t.Fatalf("%s ran %d times in 10 s, want 10", id, len(times))
 			}
 			for i := 1; i < len(times); i++ {
-				if gap := times[i].Sub(times[i-1]); gap < 980*time.Millisecond || gap > 1020*time.Millisecond {
-					t.Fatalf("%s: probes %d and %d are %v apart, want 1s ±1%%", id, i-1, i, gap)
+				if gap := times[i].Sub(times[i-1]); !onGrid(gap, time.Second) {
+					t.Fatalf("%s: probes %d and %d are %v apart, want 1s ±(1%% + WakeGap)", id, i-1, i, gap)
 				}
 			}
-			firsts[times[0].Sub(begin)/(100*time.Millisecond)]++
+			starts = append(starts, times...)
+			firsts[min(times[0].Sub(begin)/(100*time.Millisecond), 9)]++ // the last tenth has WakeGap more
 		}
 		for i, n := range firsts {
 			if n < 50 || n > 150 {
 				t.Errorf("%d of 1000 first runs fell in [%dms, %dms), want about 100: phases are not spread", n, i*100, (i+1)*100)
 			}
 		}
+		// The scheduler wakes at most once per WakeGap: probes start together or WakeGap apart.
+		slices.SortFunc(starts, time.Time.Compare)
+		starts = slices.Compact(starts)
+		for i := 1; i < len(starts); i++ {
+			if d := starts[i].Sub(starts[i-1]); d < WakeGap {
+				t.Fatalf("probes started %v apart at %v, want together or at least WakeGap (%v) apart", d, starts[i].Sub(begin), WakeGap)
+			}
+		}
+		if len(starts) < 1900 {
+			t.Errorf("probes started at %d distinct times in 10 s, want about 2000 (one per WakeGap)", len(starts))
+		}
 		st := c.Stats()
-		if st.Probes < 9900 || st.Probes > 10100 || st.Skipped != 0 || st.Lag.Max != 0 || st.Scheduled != 1000 {
-			t.Errorf("stats = %+v", st)
+		if st.Probes < 9900 || st.Probes > 10100 || st.Skipped != 0 || st.Lag.Max > WakeGap || st.Scheduled != 1000 {
+			t.Errorf("stats = %+v, want lag at most WakeGap", st)
 		}
 	})
 }
