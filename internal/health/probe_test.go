@@ -27,6 +27,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -360,6 +361,96 @@ func TestProbeStaleConnectionRetried(t *testing.T) {
 	}
 	if conns.Load() != 3 {
 		t.Fatalf("3 probes made %d connections, want 3", conns.Load())
+	}
+}
+
+// A kept connection that the server closes after part of a response is not retried: the server
+// took the request, so its failure is the probe's result.
+func TestProbePartialResponseNotRetried(t *testing.T) {
+	port, conns := oneShotServer(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096)) // the second request
+		io.WriteString(c, "HTTP/1.1 200")
+	})
+	p := &Prober{}
+	defer p.CloseIdle()
+	cfg := Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 1}
+	if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+		t.Fatal(obs.Status)
+	}
+	obs := p.Probe(context.Background(), cfg)
+	if obs.Healthy || !strings.HasPrefix(obs.Status, "Failure:") || conns.Load() != 1 {
+		t.Fatalf("Probe = %v %q after %d connections, want a failure over the kept one and no retry", obs.Healthy, obs.Status, conns.Load())
+	}
+}
+
+// Idle connections are closed idleTimeout after their last probe, and their target forgotten.
+func TestProbeIdleSweep(t *testing.T) {
+	port, conns := cannedServer(t, func(string) string { return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" })
+	other, _ := cannedServer(t, func(string) string { return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" })
+	synctest.Test(t, func(t *testing.T) {
+		p := &Prober{ReuseFor: time.Hour}
+		defer p.CloseIdle()
+		probeAt := func(port int) {
+			t.Helper()
+			cfg := Config{Type: TypeHTTP, IPAddress: "127.0.0.1", Port: port, RequestInterval: 30}
+			if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+				t.Fatal(obs.Status)
+			}
+		}
+		probeAt(port)
+		probeAt(other)
+		for range 3 { // the first target is kept in use; the other is left idle
+			time.Sleep(idleTimeout / 2)
+			probeAt(port)
+		}
+		synctest.Wait()
+		p.mu.Lock()
+		idle, pools := p.idle, len(p.pools)
+		p.mu.Unlock()
+		if idle != 1 || pools != 1 || conns.Load() != 1 {
+			t.Fatalf("after %v: %d idle connections for %d targets, %d connections to the busy one; want 1, 1 and 1 (the idle target's swept)", 3*idleTimeout/2, idle, pools, conns.Load())
+		}
+		time.Sleep(2 * idleTimeout)
+		synctest.Wait()
+		p.mu.Lock()
+		idle, pools, sweeping := p.idle, len(p.pools), p.sweeping
+		p.mu.Unlock()
+		if idle != 0 || pools != 0 || sweeping {
+			t.Fatalf("%v after the last probe: %d idle connections, %d targets kept, sweeping %v; want none", 2*idleTimeout, idle, pools, sweeping)
+		}
+	})
+}
+
+// A fresh connection that fails drops the target's other idle connections: they go to the same
+// dead endpoint.
+func TestProbeDropsDeadTarget(t *testing.T) {
+	var arrived sync.WaitGroup
+	arrived.Add(3)
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		arrived.Done()
+		arrived.Wait() // three probes at once: three connections
+	}))
+	p := &Prober{}
+	defer p.CloseIdle()
+	cfg := httpCheck(t, srv, TypeHTTP)
+	var probes sync.WaitGroup
+	for range 3 {
+		probes.Go(func() {
+			if obs := p.Probe(context.Background(), cfg); !obs.Healthy {
+				t.Error(obs.Status)
+			}
+		})
+	}
+	probes.Wait()
+	if p.idle != 3 {
+		t.Fatalf("%d idle connections after 3 concurrent probes, want 3", p.idle)
+	}
+	srv.Close() // the listener and every connection
+	if obs := p.Probe(context.Background(), cfg); obs.Healthy || !strings.HasPrefix(obs.Status, "Failure: Connection refused.") {
+		t.Fatalf("Probe after the kill = %v %q", obs.Healthy, obs.Status)
+	}
+	if p.idle != 0 {
+		t.Errorf("%d connections to the dead endpoint kept after a refused connection, want 0", p.idle)
 	}
 }
 
