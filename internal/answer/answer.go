@@ -61,12 +61,17 @@ type Result struct {
 	// sample): the same question may be answered differently next time, from the same snapshot.
 	// Otherwise the Result is the same for every Lookup of the question in this snapshot.
 	Varies bool
+	// Variant, when Varies, tells the possible answers apart: every Lookup of the question in
+	// this snapshot with the same Variant has the same Result. It is 0 when the answer came from
+	// more than one draw or from a sample of several record sets, which are not told apart.
+	Variant int
 }
 
 // lookup is one question's walk through a snapshot.
 type lookup struct {
 	*Snapshot
-	varies bool // a record set drew its answer at random
+	draws   int // record sets that drew their answer at random
+	variant int // 1 + the index of the one record set the last draw picked; 0 for a sample
 }
 
 // Rdata returns the uncompressed wire form of the RDATA of rr when rr is an A or AAAA record
@@ -118,7 +123,10 @@ type step struct {
 func (s *Snapshot) Lookup(qname string, qtype uint16) Result {
 	lk := lookup{Snapshot: s}
 	res := lk.lookup(qname, qtype)
-	res.Varies = lk.varies
+	res.Varies = lk.draws > 0
+	if lk.draws == 1 {
+		res.Variant = lk.variant
+	}
 	return res
 }
 
@@ -324,8 +332,14 @@ func (s *lookup) pick(g *group, depth int) (rrs []dns.RR, owned bool) {
 		return s.memberRecords(g, 0, depth)
 	}
 	var buf [routing.MaxPick]int
-	s.varies = s.varies || !st.dec.Fixed()
 	idx := st.dec.Pick(rand.Uint64(), buf[:0])
+	if !st.dec.Fixed() {
+		s.draws++
+		s.variant = 0
+		if len(idx) == 1 {
+			s.variant = idx[0] + 1
+		}
+	}
 	switch len(idx) {
 	case 0:
 		return nil, true

@@ -241,14 +241,26 @@ func checkHealthCase(t *testing.T, s *Snapshot, c healthCase) {
 		qtype = dns.TypeA
 	}
 	seen := make([]bool, len(c.oneOf))
+	variants := map[int]string{} // the whole Result of each Variant
 	for range 200 {
 		r := s.Lookup(c.qname, qtype)
 		if r.Rcode != dns.RcodeSuccess {
 			t.Fatalf("rcode %s", dns.RcodeToString[r.Rcode])
 		}
-		// A server may keep the reply to a question whose answer does not vary.
+		// A server may keep the reply to a question whose answer does not vary, and to one of a
+		// single draw per Variant: a draw of one record set has one; a sample of several none.
 		if want := c.oneOf != nil || c.sample > 0; r.Varies != want {
 			t.Fatalf("Varies = %v, want %v", r.Varies, want)
+		}
+		if want := c.oneOf != nil; (r.Variant != 0) != want {
+			t.Fatalf("Variant = %d, want one only for a pick of one record set", r.Variant)
+		}
+		if r.Variant != 0 {
+			all := text(r.Answer) + text(r.Ns) + text(r.Extra)
+			if prev, ok := variants[r.Variant]; ok && prev != all {
+				t.Fatalf("Variant %d answered\n%sand\n%s", r.Variant, indent(prev), indent(all))
+			}
+			variants[r.Variant] = all
 		}
 		switch {
 		case c.oneOf != nil:

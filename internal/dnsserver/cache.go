@@ -11,8 +11,10 @@ import (
 // replyCache keeps one UDP reader's replies to questions whose answer does not vary, for the
 // snapshot they were written from. A question asked again is answered by copying its reply and
 // writing the client's ID, RD bit and question (its letter case, to which the reply's names
-// point) over it: no lookup, no packing. A new snapshot empties the cache. Replies drawn at
-// random (weighted, multivalue) are never kept.
+// point) over it: no lookup, no packing. A new snapshot empties the cache. A reply drawn at
+// random (a weighted pick) is kept under its question and the draw's answer.Result.Variant: it is
+// looked up after the draw, so only the packing is saved. Replies from several draws or from a
+// multivalue sample are never kept.
 //
 // The cache is direct-mapped: a question's slot is fixed by a hash of its key (name, type, EDNS
 // and DO bits, size limit), and a reply kept replaces what the slot held. Its memory is allocated
@@ -44,6 +46,7 @@ type cacheSlot struct {
 	gen      uint32
 	hash     uint64
 	qtype    uint16
+	variant  uint16 // of a drawn answer; 0 for an answer that does not vary
 	limit    uint16 // the size limit the reply was written for
 	edns, do bool
 	tc       bool // the reply is truncated
@@ -59,9 +62,10 @@ func newReplyCache() *replyCache {
 // cacheKey is where the reply to one question goes: computed once per query, for get and then,
 // on a miss, for put.
 type cacheKey struct {
-	slot  int    // -1: the question cannot be kept
-	hash  uint64 // of the name, type, DO bit and limit
-	limit int    // the size limit of the reply
+	slot    int    // -1: the question cannot be kept
+	hash    uint64 // of the name, type, DO bit, limit and variant
+	limit   int    // the size limit of the reply
+	variant uint16
 }
 
 // key returns the key of the question in q for replies within limit. Replies from another
@@ -86,6 +90,15 @@ func (c *replyCache) key(snap *answer.Snapshot, q *request, limit int) cacheKey 
 	return cacheKey{slot: int(h >> (64 - cacheBits)), hash: h, limit: limit}
 }
 
+// withVariant returns the key of k's question for the drawn answer v (answer.Result.Variant).
+func (k cacheKey) withVariant(v int) cacheKey {
+	if k.slot < 0 || v <= 0 || v > 0xffff {
+		return cacheKey{slot: -1}
+	}
+	h := (k.hash ^ uint64(v)*0xbf58476d1ce4e5b9) * 0x9e3779b97f4a7c15
+	return cacheKey{slot: int(h >> (64 - cacheBits)), hash: h, limit: k.limit, variant: uint16(v)}
+}
+
 // cacheBits is log2(cacheSlots).
 const cacheBits = 12
 
@@ -102,7 +115,7 @@ func (c *replyCache) get(w *worker, k cacheKey, req []byte) []byte {
 	}
 	q := &w.req
 	e := &c.slots[k.slot]
-	if e.gen != c.gen || e.hash != k.hash || e.qtype != q.qtype || int(e.limit) != k.limit || e.edns != q.edns || e.do != q.do {
+	if e.gen != c.gen || e.hash != k.hash || e.variant != k.variant || e.qtype != q.qtype || int(e.limit) != k.limit || e.edns != q.edns || e.do != q.do {
 		return nil
 	}
 	d := c.data(k.slot)
@@ -135,7 +148,7 @@ func (c *replyCache) put(k cacheKey, q *request, rcode int, reply []byte) {
 		return
 	}
 	*e = cacheSlot{
-		asked: k.hash, gen: c.gen, hash: k.hash, qtype: q.qtype, limit: uint16(k.limit), edns: q.edns, do: q.do,
+		asked: k.hash, gen: c.gen, hash: k.hash, qtype: q.qtype, variant: k.variant, limit: uint16(k.limit), edns: q.edns, do: q.do,
 		tc: reply[2]&(flagTC>>8) != 0, rcode: uint8(rcode), nameLen: uint16(len(q.qname)), replyLen: uint16(len(reply)),
 	}
 	d := c.data(k.slot)

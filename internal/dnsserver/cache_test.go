@@ -56,7 +56,7 @@ func TestReplyCacheMatchesFresh(t *testing.T) {
 		dns.TypeANY, dns.TypeDS, dns.TypeCNAME}
 	variants := []query{{noEDNS: true}, {}, {size: 700}, {size: 4096, do: true}, {do: true}, {qclass: dns.ClassANY}}
 
-	ask := func(q query) (got, want []byte) {
+	pack := func(q query) []byte {
 		m := q.msg()
 		m.Question[0].Name = randomCase(r, q.name)
 		m.Id = uint16(r.Uint32())
@@ -64,6 +64,10 @@ func TestReplyCacheMatchesFresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return req
+	}
+	ask := func(q query) (got, want []byte) {
+		req := pack(q)
 		return bytes.Clone(s.handle(cached, req, false)), bytes.Clone(s.handle(fresh, req, false))
 	}
 	for _, addr := range []string{"192.0.2.150", "192.0.2.151"} {
@@ -101,17 +105,32 @@ func TestReplyCacheMatchesFresh(t *testing.T) {
 		t.Errorf("%d of %d replies came from the cache, want about a third", hits, total)
 	}
 
-	seen := map[string]bool{}
+	// A weighted pair is drawn per query; the reply of each draw is kept, and is the bytes a
+	// worker without a cache writes for that draw.
+	seen := map[string]int{}
+	before := cached.c.cached.Load()
 	for range 200 {
-		got, _ := ask(query{name: "w.example.org.", qtype: dns.TypeA})
+		req := pack(query{name: "w.example.org.", qtype: dns.TypeA, rd: r.IntN(2) == 0, do: r.IntN(2) == 0})
+		got := bytes.Clone(s.handle(cached, req, false))
 		m := new(dns.Msg)
 		if err := m.Unpack(got); err != nil || len(m.Answer) != 1 {
 			t.Fatalf("weighted answer: %v (%v)", m, err)
 		}
-		seen[m.Answer[0].(*dns.A).A.String()] = true
+		seen[m.Answer[0].(*dns.A).A.String()]++
+		// The same request drawn afresh until both replies are known.
+		drawn := map[string]bool{}
+		for i := 0; i < 64 && len(drawn) < 2; i++ {
+			drawn[string(s.handle(fresh, req, false))] = true
+		}
+		if !drawn[string(got)] {
+			t.Fatalf("a weighted reply through the cache is none of the fresh ones:\n%v", m)
+		}
 	}
-	if len(seen) != 2 {
-		t.Errorf("a weighted 1:1 pair answered %v in 200 queries through the cache, want both", seen)
+	if len(seen) != 2 || seen["192.0.2.11"] < 50 || seen["192.0.2.12"] < 50 {
+		t.Errorf("a weighted 1:1 pair answered %v in 200 queries through the cache, want about 100 each", seen)
+	}
+	if hits := cached.c.cached.Load() - before; hits < 150 {
+		t.Errorf("%d of 200 weighted replies came from the cache, want nearly all (one kept per draw)", hits)
 	}
 }
 

@@ -193,8 +193,15 @@ func (s *Server) answer(w *worker, req []byte, tcp bool) []byte {
 	}
 	qname := string(q.qname)
 	res := snap.Lookup(qname, q.qtype)
+	if c != nil && res.Varies {
+		if k = k.withVariant(res.Variant); k.slot >= 0 {
+			if b := c.get(w, k, req); b != nil {
+				return b
+			}
+		}
+	}
 	b := w.reply(req, snap, res.Rcode, &res, qname, tcp)
-	if c != nil && !res.Varies {
+	if c != nil {
 		c.put(k, q, res.Rcode, b)
 	}
 	return b
