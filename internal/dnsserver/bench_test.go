@@ -28,12 +28,13 @@ var handleBenchmarks = []struct {
 	{"referral", query{name: "www.sub.example.com.", qtype: dns.TypeA}, 1},
 	{"refused", query{name: "www.example.net.", qtype: dns.TypeA}, 1},
 	{"truncated", query{name: "many.big.test.", qtype: dns.TypeA, noEDNS: true}, 1},
+	{"weighted", query{name: "w.example.org.", qtype: dns.TypeA}, 1}, // a 1:1 pick, kept per draw
 }
 
 // TestHandleAllocs guards the allocations of a whole request-to-response pass.
 func TestHandleAllocs(t *testing.T) {
 	p := new(atomic.Pointer[answer.Snapshot])
-	p.Store(testSnapshot(t))
+	p.Store(cacheSnapshot(t, "192.0.2.150"))
 	s := New(Config{}, p)
 	w := newWorker(&s.shared)
 	for _, b := range handleBenchmarks {
@@ -50,7 +51,7 @@ func TestHandleAllocs(t *testing.T) {
 // BenchmarkHandle measures one request in wire format to the response in wire format.
 func BenchmarkHandle(b *testing.B) {
 	p := new(atomic.Pointer[answer.Snapshot])
-	p.Store(testSnapshot(b))
+	p.Store(cacheSnapshot(b, "192.0.2.150"))
 	s := New(Config{}, p)
 	fresh, cached := newWorker(&s.shared), newWorker(&s.shared)
 	cached.cache = newReplyCache()

@@ -14,7 +14,7 @@ import (
 
 // cacheSnapshot is the zones of the server tests with www.example.org. at addr and a weighted
 // pair at w.example.org.
-func cacheSnapshot(t *testing.T, addr string) *answer.Snapshot {
+func cacheSnapshot(t testing.TB, addr string) *answer.Snapshot {
 	t.Helper()
 	ttl, one := int64(60), int64(1)
 	var pair []zone.RecordSet
