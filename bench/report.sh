@@ -127,7 +127,8 @@ fi
 if [ -s "$W/lag-load.txt" ]; then
   echo "## E. Scale of checks: $(grep -o 'created [0-9]*' "$W/checks.txt" | awk '{print $2}') HTTP checks at a 1 s interval"
   echo
-  echo "Backends: \`benchtool http\` on 100 ports of 127.0.0.1 (CPU 1). $(cat "$W/checks.txt")."
+  echo "Backends: \`benchtool http -lean\` (a keep-alive responder that does not parse requests) on 100 ports"
+  echo "of 127.0.0.1, on CPU 1 with dnsperf, which they take a share of. $(cat "$W/checks.txt")."
   echo "Schedule lag from failoverdns_health_schedule_lag_seconds (bucket upper bounds):"
   echo
   echo "| window | probes/s | lag p50 | lag p99 |"
@@ -141,7 +142,8 @@ if [ -s "$W/lag-load.txt" ]; then
   read -r nq _ nc _ <<<"$(best qps nsd)"
   echo "DNS while the checks run (queries.txt, -T 1): $q1 q/s, $c1 µs CPU/query: $(ratio "$q1" "$q0") of"
   echo "failoverdns's static q/s in section A, $(ratio "$q1" "$nq") of NSD's. $(lat checks failoverdns-10k) ms at $LAT_QPS q/s."
-  echo "(The server's one core also runs the checks: CPU/query includes them.)"
+  echo "(The server's one core also runs the checks: CPU/query includes them, and the kernel's delivery of"
+  echo "each request to its backend over loopback, which runs inside our write.)"
   echo
 fi
 
