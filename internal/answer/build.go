@@ -2,6 +2,7 @@ package answer
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"iter"
 	"net"
@@ -180,24 +181,149 @@ func NewBuilder() *Builder {
 
 // Add compiles z. Of two zones with the same name, the one with the smallest ID is kept.
 func (b *Builder) Add(z *zone.Zone) error {
+	zb, err := b.Begin(z, len(z.RecordSets))
+	if err != nil {
+		return err
+	}
+	if err := zb.Add(z.RecordSets); err != nil {
+		return err
+	}
+	return zb.End()
+}
+
+// ErrSplitGroup is ZoneBuilder.Add's error for a part holding record sets of a name and type
+// that an earlier part held too. The caller can add that zone whole instead (Builder.Add), into
+// a new Builder: this one has been used.
+var ErrSplitGroup = errors.New("answer: the record sets of one name and type came in two parts")
+
+// ZoneBuilder compiles one zone whose record sets come in parts, so that a caller reading a
+// large zone from storage holds one part at a time: a million record sets take more memory
+// as zone.RecordSet values than the compiled zone does, and the previous snapshot is still
+// being served beside the one being built.
+type ZoneBuilder struct {
+	b     *Builder
+	z     zone.Zone // the zone without its record sets, to name it in errors
+	skip  bool      // a zone of the same name and a smaller ID was added: this one is not served
+	zd    *zoneData
+	nodes map[string]*node
+	al    labels // the apex's
+}
+
+// Begin starts compiling z, whose record sets are then given to the ZoneBuilder's Add (those
+// in z are ignored) before its End; sets is about how many there will be. One zone is compiled
+// at a time, and Build waits for its End.
+func (b *Builder) Begin(z *zone.Zone, sets int) (*ZoneBuilder, error) {
 	apex, err := canonicalName(z.Name)
 	if err != nil {
-		return fmt.Errorf("answer: zone %q (%s): %w", z.Name, z.ID, err)
+		return nil, fmt.Errorf("answer: zone %q (%s): %w", z.Name, z.ID, err)
 	}
+	zb := &ZoneBuilder{b: b, z: zone.Zone{ID: z.ID, Name: z.Name}}
 	if old, dup := b.zones[apex]; dup && old.id <= z.ID {
+		zb.skip = true
+		return zb, nil
+	}
+	zb.zd = &zoneData{apex: apex, id: z.ID, nsTargets: map[string]bool{}}
+	if !zb.al.split(apex) {
+		return nil, fmt.Errorf("answer: zone %s (%s): invalid name", z.Name, z.ID)
+	}
+	zb.zd.labels = zb.al.n
+	zb.nodes = make(map[string]*node, sets+sets/8)
+	return zb, nil
+}
+
+// Add compiles a part of the zone's record sets, in any order, as long as every record set of
+// one name and type is in the same part (else ErrSplitGroup). It keeps no reference to sets.
+func (zb *ZoneBuilder) Add(sets []zone.RecordSet) error {
+	if zb.skip || len(sets) == 0 {
 		return nil
 	}
-	put := func(rr dns.RR, w []byte) { b.wire[rr] = w }
-	zd, err := compile(z, apex, &b.pk, put)
+	zd, nodes, pk := zb.zd, zb.nodes, &zb.b.pk
+	groups, err := compileGroups(&zb.z, zd.apex, sets)
 	if err != nil {
 		return err
 	}
-	if err := b.pk.add(zd, zd.negSOA[0], put); err != nil {
-		return err
+	for i := range groups {
+		var g *group
+		n := nodes[groups[i].name]
+		if n == nil {
+			// A name's first group comes with its node, in one allocation.
+			ng := &nodeGroup{g: groups[i]}
+			g, n = &ng.g, &ng.n
+			n.name, n.sets = g.name, ng.sets[:0:1]
+			nodes[g.name] = n
+			for anc := range ancestors(g.name, zb.al.n) {
+				p := nodes[anc]
+				created := p == nil
+				if created {
+					p = &node{name: anc}
+					nodes[anc] = p
+				}
+				p.children++
+				if !created {
+					break // so do p's ancestors
+				}
+			}
+		} else {
+			if n.get(groups[i].rrtype) != nil { // compileGroups made one group of each in a part
+				return fmt.Errorf("%w: zone %s (%s), %s %s", ErrSplitGroup, zb.z.Name, zb.z.ID,
+					groups[i].name, dns.TypeToString[groups[i].rrtype])
+			}
+			g = new(group)
+			*g = groups[i]
+		}
+		n.sets = append(n.sets, g)
+		if !g.plain() || (g.rrtype != dns.TypeA && g.rrtype != dns.TypeAAAA) {
+			if err := pk.group(zd, g, zb.b.put); err != nil {
+				return err
+			}
+		}
 	}
-	b.zones[apex] = zd
 	return nil
 }
+
+// End finishes the zone and adds it to the Builder. The ZoneBuilder must not be used afterwards.
+func (zb *ZoneBuilder) End() error {
+	if zb.skip {
+		return nil
+	}
+	zd, nodes, z := zb.zd, zb.nodes, &zb.z
+	zb.nodes = nil
+	zd.top = nodes[zd.apex]
+	if zd.top == nil {
+		return fmt.Errorf("answer: zone %s (%s): no SOA record set", z.Name, z.ID)
+	}
+	for _, n := range nodes {
+		finishNode(zd, n)
+		if strings.HasPrefix(n.name, "*.") && n != zd.top {
+			nodes[parentName(n.name)].wild = n
+		}
+		if n.cut {
+			zd.cuts = append(zd.cuts, n.name)
+			for _, rr := range n.get(dns.TypeNS).rrsOf() {
+				if t := targetOf(rr); t != "" {
+					zd.nsTargets[t] = true
+				}
+			}
+		}
+		for _, g := range n.sets {
+			if !g.plain() {
+				zd.dyn = append(zd.dyn, g)
+			}
+		}
+	}
+	zd.nodes = layered[string, *node]{base: nodes}
+	if err := zd.setSOA(z); err != nil {
+		return err
+	}
+	if err := zb.b.pk.add(zd, zd.negSOA[0], zb.b.put); err != nil {
+		return err
+	}
+	zb.b.zones[zd.apex] = zd
+	return nil
+}
+
+// put records the wire form of rr (see Snapshot.wire).
+func (b *Builder) put(rr dns.RR, w []byte) { b.wire[rr] = w }
 
 // Build returns the snapshot of the zones added, under the given health states (see
 // BuildWithHealth). The Builder must not be used afterwards.
@@ -229,7 +355,7 @@ func (b *Builder) Build(healthy func(checkID string) (healthy, known bool)) (*Sn
 		}
 	}
 	// The wire form of the answers decided above.
-	if err := s.packSynthesized(&b.pk, func(rr dns.RR, w []byte) { b.wire[rr] = w }); err != nil {
+	if err := s.packSynthesized(&b.pk, b.put); err != nil {
 		return nil, err
 	}
 	s.wire = layered[dns.RR, []byte]{base: b.wire}
@@ -279,83 +405,6 @@ func setError(z *zone.Zone, rs *zone.RecordSet, format string, args ...any) erro
 type groupKey struct {
 	name string
 	t    uint16
-}
-
-// compile builds the groups and nodes of one zone, and puts the wire form of their records
-// (but for plain addresses, see Snapshot.Rdata); decisions and answers come later, once every
-// zone's groups exist.
-func compile(z *zone.Zone, apex string, pk *packer, put func(dns.RR, []byte)) (*zoneData, error) {
-	zd := &zoneData{apex: apex, id: z.ID, nsTargets: map[string]bool{}}
-	var al labels
-	if !al.split(apex) {
-		return nil, fmt.Errorf("answer: zone %s (%s): invalid name", z.Name, z.ID)
-	}
-	zd.labels = al.n
-	groups, err := compileGroups(z, apex, z.RecordSets)
-	if err != nil {
-		return nil, err
-	}
-	nodes := make(map[string]*node, len(groups)+len(groups)/8)
-	for i := range groups {
-		var g *group
-		n := nodes[groups[i].name]
-		if n == nil {
-			// A name's first group comes with its node, in one allocation.
-			ng := &nodeGroup{g: groups[i]}
-			g, n = &ng.g, &ng.n
-			n.name, n.sets = g.name, ng.sets[:0:1]
-			nodes[g.name] = n
-			for anc := range ancestors(g.name, al.n) {
-				p := nodes[anc]
-				created := p == nil
-				if created {
-					p = &node{name: anc}
-					nodes[anc] = p
-				}
-				p.children++
-				if !created {
-					break // so do p's ancestors
-				}
-			}
-		} else {
-			g = new(group)
-			*g = groups[i]
-		}
-		n.sets = append(n.sets, g)
-		if !g.plain() || (g.rrtype != dns.TypeA && g.rrtype != dns.TypeAAAA) {
-			if err := pk.group(zd, g, put); err != nil {
-				return nil, err
-			}
-		}
-	}
-	zd.top = nodes[apex]
-	if zd.top == nil {
-		return nil, fmt.Errorf("answer: zone %s (%s): no SOA record set", z.Name, z.ID)
-	}
-	for _, n := range nodes {
-		finishNode(zd, n)
-		if strings.HasPrefix(n.name, "*.") && n != zd.top {
-			nodes[parentName(n.name)].wild = n
-		}
-		if n.cut {
-			zd.cuts = append(zd.cuts, n.name)
-			for _, rr := range n.get(dns.TypeNS).rrsOf() {
-				if t := targetOf(rr); t != "" {
-					zd.nsTargets[t] = true
-				}
-			}
-		}
-		for _, g := range n.sets {
-			if !g.plain() {
-				zd.dyn = append(zd.dyn, g)
-			}
-		}
-	}
-	zd.nodes = layered[string, *node]{base: nodes}
-	if err := zd.setSOA(z); err != nil {
-		return nil, err
-	}
-	return zd, nil
 }
 
 // finishNode sorts a node's groups by type and sets what follows from them.
