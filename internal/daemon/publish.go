@@ -11,6 +11,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/answer"
 	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
+	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
 // publisher keeps the DNS snapshot equal to the store and the health states. It builds the
@@ -266,8 +267,46 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 	if total > bigBuild {
 		defer service.BulkMemory()()
 	}
+	snap, err := p.compile(ctx, ids, true)
+	if errors.Is(err, answer.ErrSplitGroup) {
+		// Names spelled apart in the store that DNS reads as one: compile each zone whole.
+		snap, err = p.compile(ctx, ids, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if total > bigBuild {
+		// BulkMemory's end returns the build's garbage; the snapshot this one replaces
+		// becomes garbage only once it is swapped out and the queries reading it are done.
+		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
+	}
+	return snap, nil
+}
+
+// buildPart is how many record sets a build reads from the store and compiles at a time
+// (service.ZoneParts), rather than each zone whole: the snapshot served meanwhile, the one
+// being built and a million-set zone read whole were 1.2 GB of heap at once.
+const buildPart = 10_000
+
+// compile builds a snapshot of the zones with the given ids, each read in parts or whole.
+func (p *publisher) compile(ctx context.Context, ids []string, parts bool) (*answer.Snapshot, error) {
 	b := answer.NewBuilder()
 	for _, id := range ids {
+		if parts {
+			var zb *answer.ZoneBuilder
+			found, err := p.d.svc.ZoneParts(ctx, id, buildPart,
+				func(z *zone.Zone, sets int) (err error) { zb, err = b.Begin(z, sets); return err },
+				func(sets []zone.RecordSet) error { return zb.Add(sets) })
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				if err := zb.End(); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		zones, err := p.d.svc.Zones(ctx, []string{id})
 		if err != nil {
 			return nil, err
@@ -278,16 +317,7 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 			}
 		}
 	}
-	snap, err := b.Build(p.checker.Healthy)
-	if err != nil {
-		return nil, err
-	}
-	if total > bigBuild {
-		// BulkMemory's end returns the build's garbage; the snapshot this one replaces
-		// becomes garbage only once it is swapped out and the queries reading it are done.
-		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
-	}
-	return snap, nil
+	return b.Build(p.checker.Healthy)
 }
 
 // syncChecks hands the checker the stored configuration and forced state of the checks with the

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -89,6 +90,50 @@ func (s *Service) ZoneIDList(ctx context.Context) (ids []string, sets int64, err
 		})
 	})
 	return ids, sets, wrapStore("list zones", err)
+}
+
+// ZoneParts reads zone id in one read transaction for a snapshot build that compiles it part by
+// part, so that the build never holds the zone's record sets all at once (a million of them are
+// a few hundred megabytes as zone.RecordSet values). begin gets the zone without its record
+// sets, then add gets those in parts of at least n (but the last), in store order, not Less
+// order: the record sets of one name are all in the same part. add must not keep the slice,
+// which the next part reuses. A zone that does not exist is no error: found is false, and
+// neither func is called.
+func (s *Service) ZoneParts(ctx context.Context, id string, n int, begin func(z *zone.Zone, sets int) error, add func([]zone.RecordSet) error) (found bool, err error) {
+	err = s.st.View(ctx, func(r store.Reader) error {
+		m, err := readMeta(r, id)
+		if errors.Is(err, errNoSuchZone) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		z := zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+		if err := begin(&z, int(m.Count)); err != nil {
+			return err
+		}
+		part := make([]zone.RecordSet, 0, n+1)
+		err = r.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
+			part = append(part, zone.RecordSet{})
+			rs := &part[len(part)-1]
+			if err := decodeSet(k, v, rs); err != nil {
+				return err
+			}
+			if last := len(part) - 1; last >= n && rs.Name != part[last-1].Name {
+				if err := add(part[:last]); err != nil {
+					return err
+				}
+				part = append(part[:0], *rs)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return add(part)
+	})
+	return found, wrapStore("read zone", err)
 }
 
 // zoneAt returns the zone named by ref holding only its record sets at its apex and at the
