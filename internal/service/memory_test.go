@@ -53,3 +53,19 @@ func TestBulkMemory(t *testing.T) {
 		t.Errorf("limit set before bulk work is %d after it", l)
 	}
 }
+
+// TestHeapLimit: the limit of bulk work is the one it began with, or 5/4 of the live heap when
+// that is more, and comes down again when a reading falls.
+func TestHeapLimit(t *testing.T) {
+	const mb = 1 << 20
+	base := 300*mb + int64(BulkHeadroom)
+	if got := heapLimit(base, 300*mb); got != base {
+		t.Errorf("live heap as at the start: %d MB, want the base", got/mb)
+	}
+	if got := heapLimit(base, 1000*mb); got != 1250*mb {
+		t.Errorf("live heap 1000 MB: %d MB, want 1250", got/mb)
+	}
+	if got := heapLimit(base, 500*mb); got != base {
+		t.Errorf("after a reading of 1000 MB, one of 500: %d MB, want the base", got/mb)
+	}
+}
