@@ -56,10 +56,13 @@ const (
 	bulkFill   = 0.9
 )
 
-// dropAfter is the number of keys a View scans from which it hands the pages of the file it
-// read back to the kernel when it ends (dropMapped): a full read of a million record sets
-// would otherwise keep the whole file resident, for nothing, since the DNS path reads none of
-// it, while the snapshot built from it is still being compiled.
+// dropAfter is the number of keys a scan reads between two hand-backs of the pages of the file
+// to the kernel (dropMapped), and from which a View or Update hands them back when it ends: a
+// full read of a million record sets would otherwise keep the whole file resident, for
+// nothing, since the DNS path reads none of it, while the snapshot built from it is still
+// being compiled. It is handed back during the scan as well, since that read (a build reading a
+// zone part by part, an import comparing every stored value) lasts while the memory of the
+// work itself is at its height: the file counts in resident memory as the heap does.
 const dropAfter = 100_000
 
 // The layout of the file: one bucket of user keys and one of bookkeeping.
@@ -218,12 +221,11 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 		return beginErr(err)
 	}
 	defer func() { _ = btx.Rollback() }()
-	r := &reader{data: btx.Bucket(dataBucket)}
+	r := &reader{data: btx.Bucket(dataBucket), drop: s.dropper(btx)}
 	defer func() { r.done = true }()
 	err = fn(r)
 	if r.scanned >= dropAfter {
-		// Still inside the transaction, so bbolt cannot map the file elsewhere meanwhile.
-		dropMapped(s.db.Info().Data, btx.Size())
+		r.drop()
 	}
 	return err
 }
@@ -250,11 +252,14 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	if err != nil {
 		return 0, fmt.Errorf("store/bolt: %w", err)
 	}
-	t := &tx{reader: reader{data: btx.Bucket(dataBucket)}, next: rev + 1}
+	t := &tx{reader: reader{data: btx.Bucket(dataBucket), drop: s.dropper(btx)}, next: rev + 1}
 	err = func() error {
 		defer func() { t.done = true }()
 		return fn(t)
 	}()
+	if t.scanned >= dropAfter {
+		t.drop()
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -285,6 +290,13 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	s.publish(store.Event{Revision: rev, Keys: keys})
 	s.publishMu.Unlock()
 	return rev, nil
+}
+
+// dropper returns the func that hands the file's pages mapped for btx back to the kernel. It is
+// called only while btx is open, so bbolt cannot map the file elsewhere meanwhile; a write
+// transaction never writes through the mapping, nor to a page that it or an open reader reads.
+func (s *Store) dropper(btx *bbolt.Tx) func() {
+	return func() { dropMapped(s.db.Info().Data, btx.Size()) }
 }
 
 // publish queues ev for every watcher without blocking. A watcher whose buffer is full loses
@@ -361,9 +373,10 @@ func (s *Store) Close() error {
 // reader is the store.Reader of a View, and the reading half of a tx.
 type reader struct {
 	data    *bbolt.Bucket
-	done    bool // set when the View or Update returns
-	writes  int  // Puts and Deletes so far, so that Scan knows when to reposition
-	scanned int  // keys Scan has visited
+	done    bool   // set when the View or Update returns
+	writes  int    // Puts and Deletes so far, so that Scan knows when to reposition
+	scanned int    // keys Scan has visited
+	drop    func() // hands the pages of the file mapped back to the kernel (Store.dropper)
 }
 
 // Get implements store.Reader.
@@ -387,7 +400,9 @@ func (r *reader) Scan(prefix string, fn func(key string, value []byte) error) er
 	p := []byte(prefix)
 	c := r.data.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); {
-		r.scanned++
+		if r.scanned++; r.scanned%dropAfter == 0 {
+			r.drop()
+		}
 		key := string(k)
 		writes := r.writes
 		if err := fn(key, v); err != nil {

@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -467,4 +468,56 @@ func TestLargeWrites(t *testing.T) {
 		put(t, s, key(i), strconv.Itoa(i))
 	}
 	scan()
+}
+
+// TestDropMapped: scans and writes long enough to hand the mapped file back to the kernel while
+// they run, and after them, read and write what they should: a View checking every value, an
+// Update checking every value as it rewrites it, and a View after that commit.
+func TestDropMapped(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "store.db"), bolt.Options{})
+	ctx := context.Background()
+	const n = 210_000 // past two multiples of the drop interval
+	value := func(i, gen int) []byte { return fmt.Appendf(nil, "value %d of generation %d", i, gen) }
+	_, err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range n {
+			if err := tx.Put(fmt.Sprintf("k/%07d", i), value(i, 1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(r store.Reader, gen int, rewrite func(k string, i int) error) error {
+		i := 0
+		err := r.Scan("k/", func(k string, v []byte) error {
+			if want := fmt.Sprintf("k/%07d", i); k != want || !bytes.Equal(v, value(i, gen)) {
+				return fmt.Errorf("key %d: %q = %q, want %q = %q", i, k, v, want, value(i, gen))
+			}
+			if rewrite != nil {
+				if err := rewrite(k, i); err != nil {
+					return err
+				}
+			}
+			i++
+			return nil
+		})
+		if err == nil && i != n {
+			err = fmt.Errorf("scanned %d keys, want %d", i, n)
+		}
+		return err
+	}
+	if err := s.View(ctx, func(r store.Reader) error { return check(r, 1, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Update(ctx, func(tx store.Tx) error {
+		return check(tx, 1, func(k string, i int) error { return tx.Put(k, value(i, 2)) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(r store.Reader) error { return check(r, 2, nil) }); err != nil {
+		t.Fatal(err)
+	}
 }
