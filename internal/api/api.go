@@ -137,19 +137,11 @@ func (s *Server) getZone(w http.ResponseWriter, r *http.Request) {
 
 // delegation returns the zone's apex NS names.
 func (s *Server) delegation(r *http.Request, id string) (*DelegationSet, error) {
-	z, err := s.svc.Zone(r.Context(), id)
+	ns, err := s.svc.NameServers(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	ds := &DelegationSet{NameServers: []string{}}
-	for _, rs := range z.RecordSets {
-		if rs.Name == z.Name && rs.Type == "NS" {
-			for _, v := range rs.ResourceRecords {
-				ds.NameServers = append(ds.NameServers, v.Value)
-			}
-		}
-	}
-	return ds, nil
+	return &DelegationSet{NameServers: ns}, nil
 }
 
 func (s *Server) updateZone(w http.ResponseWriter, r *http.Request) {

@@ -282,18 +282,11 @@ func baseURL(r *http.Request) string {
 
 func (h *Route53) delegation(r *http.Request, id string) (xmlDelegationSet, error) {
 	var ds xmlDelegationSet
-	z, err := h.svc.Zone(r.Context(), id)
-	if err != nil {
-		return ds, err
+	ns, err := h.svc.NameServers(r.Context(), id)
+	if len(ns) > 0 {
+		ds.NameServers.NameServer = ns
 	}
-	for _, rs := range z.RecordSets {
-		if rs.Name == z.Name && rs.Type == "NS" {
-			for _, v := range rs.ResourceRecords {
-				ds.NameServers.NameServer = append(ds.NameServers.NameServer, v.Value)
-			}
-		}
-	}
-	return ds, nil
+	return ds, err
 }
 
 type getZoneResponse struct {

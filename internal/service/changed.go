@@ -63,6 +63,29 @@ func (s *Service) RecordSetsAt(ctx context.Context, id string, names []string) (
 	return sets, exists, wrapStore("read record sets", err)
 }
 
+// NameServers returns the values of the NS record set at the apex of the hosted zone named by
+// ref (its delegation set, as GetHostedZone reports it), reading that name alone: a zone of a
+// million record sets is not read to find them.
+func (s *Service) NameServers(ctx context.Context, ref string) ([]string, error) {
+	ns := []string{}
+	err := s.st.View(ctx, func(r store.Reader) error {
+		m, err := resolveZone(r, ref)
+		if err != nil {
+			return err
+		}
+		sets, err := readAt(r, m.ID, m.Name, nil)
+		for _, rs := range sets {
+			if rs.Type == "NS" {
+				for _, v := range rs.ResourceRecords {
+					ns = append(ns, v.Value)
+				}
+			}
+		}
+		return err
+	})
+	return ns, wrapStore("read name servers", err)
+}
+
 // readAt appends the record sets of zone id named name (canonical) to sets.
 func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.RecordSet, error) {
 	err := r.Scan(recordPrefix(id)+name+"\x00", func(k string, v []byte) error {

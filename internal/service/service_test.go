@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,30 @@ func TestChangedNames(t *testing.T) {
 	want := Changed{Zones: []string{"Z2"}, Names: map[string][]string{"Z1": {"a.", "b."}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ChangedNames = %+v, want %+v", got, want)
+	}
+}
+
+// NameServers are the apex NS record set's values, whichever form of the zone's reference is
+// given, and not a delegation's below it.
+func TestNameServers(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	hz, _, err := s.CreateZone(ctx, "example.com", "r1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := zone.ChangeBatch{Changes: []zone.Change{{Action: zone.ActionCreate, ResourceRecordSet: zone.RecordSet{
+		Name: "sub.example.com.", Type: "NS", TTL: ttl(60), ResourceRecords: []zone.ResourceRecord{{Value: "ns.elsewhere.net."}}}}}}
+	if _, err := s.ChangeRecordSets(ctx, hz.Id, sub); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{hz.Id, strings.TrimPrefix(hz.Id, ZonePrefix), "Example.COM"} {
+		ns, err := s.NameServers(ctx, ref)
+		if err != nil || !slices.Equal(ns, []string{"ns1.example.net.", "ns2.example.net."}) {
+			t.Fatalf("NameServers(%q) = %v, %v; want the two apex name servers", ref, ns, err)
+		}
+	}
+	if _, err := s.NameServers(ctx, "nosuch.example."); code(err) != "NoSuchHostedZone" {
+		t.Fatalf("NameServers of an unknown zone: %v, want NoSuchHostedZone", err)
 	}
 }
