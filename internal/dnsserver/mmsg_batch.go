@@ -4,12 +4,13 @@ package dnsserver
 
 import (
 	"net"
-	"os"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/failoverdns/failoverdns/internal/yield"
 )
 
 // batchSize is the most datagrams one recvmmsg returns and one sendmmsg sends.
@@ -88,63 +89,9 @@ func mmsg(trap, fd uintptr, h *mmsghdr, n int, kick bool) (int, syscall.Errno) {
 }
 
 // yieldAfter is how long a reader that never finds its socket empty runs before it lets the
-// rest of the process run (see yielder).
+// rest of the process run (package yield): health probes wait for their responses in the
+// network poller, which the scheduler only polls when nothing else is runnable.
 const yieldAfter = time.Millisecond
-
-// yielder lets a reader that never waits for its socket give the core to the rest of the process
-// now and then, the way waiting for the socket would.
-//
-// A goroutine that is always runnable (a reader under a flood of queries) only gives way when the
-// runtime's monitor preempts it, every 10 ms, and the preempted goroutine goes to the global run
-// queue, which the scheduler looks at before the network poller: with GOMAXPROCS 1 the goroutines
-// waiting for network I/O (health probes waiting for their responses) are then only woken by the
-// monitor's own poll, also every 10 ms, and each step of a probe (its timer, the request, the
-// response) waited up to 10-20 ms. runtime.Gosched has the same flaw, and a short time.Sleep
-// keeps the reader off the core for a fixed time even when nothing else wants it.
-//
-// yield parks the reader on an eventfd that it has just made readable: the scheduler runs what
-// else is runnable, then polls the network (as it does whenever its run queues are empty), which
-// wakes the probes that have a response and the reader alike. The reader is off the core only
-// while other goroutines want it, and the eventfd's event never fails to come, whatever the
-// traffic on the DNS socket.
-type yielder struct {
-	f    *os.File
-	rc   syscall.RawConn
-	wait func(fd uintptr) bool // made once: a closure per yield would allocate
-	woke bool
-}
-
-var one = [8]byte{1} // the eventfd counter's increment, native byte order (little-endian here)
-
-func newYielder() (*yielder, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	y := &yielder{f: os.NewFile(uintptr(fd), "yield")}
-	if y.rc, err = y.f.SyscallConn(); err != nil {
-		y.f.Close()
-		return nil, err
-	}
-	y.wait = func(fd uintptr) bool {
-		if y.woke {
-			return true
-		}
-		// Each write is an event for the poller (the counter is never read: it only grows).
-		_, _ = unix.Write(int(fd), one[:])
-		y.woke = true
-		return false // wait for the event
-	}
-	return y, nil
-}
-
-// yield returns once the scheduler has run the other runnable goroutines and polled the network.
-func (y *yielder) yield() {
-	y.woke = false
-	_ = y.rc.Read(y.wait)
-}
-
-func (y *yielder) close() { y.f.Close() }
 
 // replyPktinfo writes to out the control message that sends a reply from the address named by
 // the packet information among the control messages in, and returns its length; 0 when in has
@@ -188,15 +135,15 @@ func cmsg(out *[ctlLen]byte, level, typ int32, n int) unsafe.Pointer {
 // each reply leaves from the address its request came to, which the kernel tells with the
 // request (IP_PKTINFO, IPV6_PKTINFO; miekg/dns turns them on). It allocates nothing per query. The replies to what one
 // recvmmsg returned leave before the next read: nothing waits for a batch to fill. A reader that
-// has not found its socket empty for yieldAfter yields (see yielder).
+// has not found its socket empty for yieldAfter yields.
 func (r *reader) serveBatched(conn *net.UDPConn, pktinfo bool) error {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return err
 	}
-	y, err := newYielder()
+	y, err := yield.New()
 	if err == nil {
-		defer y.close()
+		defer y.Close()
 	} // else (out of file descriptors) the reader serves without yielding
 	w, b := r.w, newBatch()
 	busy := 0            // batches read since the reader last waited
@@ -206,7 +153,7 @@ func (r *reader) serveBatched(conn *net.UDPConn, pktinfo bool) error {
 			if now := time.Now(); busyAt.IsZero() {
 				busyAt = now
 			} else if now.Sub(busyAt) >= yieldAfter {
-				y.yield()
+				y.Yield()
 				busyAt = time.Time{}
 			}
 		}

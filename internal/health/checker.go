@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/failoverdns/failoverdns/internal/yield"
 )
 
 // ProbeFunc runs one probe of cfg. It must return promptly when ctx is done: the Checker holds a
@@ -68,8 +70,9 @@ type Options struct {
 // slot is taken.
 //
 // One goroutine keeps the schedule, a heap of due times, and wakes when the earliest comes due, or
-// WakeGap after its last wake when that is later; it hands each due probe to an idle worker goroutine, or starts one while fewer than
-// Options.Concurrency exist. Stats.Lag measures each probe from its due time to the moment a
+// WakeGap after its last wake when that is later; it hands each due probe to an idle worker
+// goroutine, or starts one while fewer than Options.Concurrency exist, and lets the rest of the
+// process run after every yieldEvery of them. Stats.Lag measures each probe from its due time to the moment a
 // worker starts it, so it includes waiting for a worker and for the CPU.
 //
 // Time is read with the time package, so tests drive a Checker with testing/synctest. The methods
@@ -113,6 +116,14 @@ const MaxJitter = 20 * time.Millisecond
 // of server CPU per query with a wake per run, 145k-147k and 6.0-6.1 us with 5 ms (2 ms:
 // 129k-143k); the endpoints' CPU fell from 24 % to 12 % of their core.
 const WakeGap = 5 * time.Millisecond
+
+// yieldEvery is how many probes the scheduler starts before it lets the rest of the process run
+// (package yield). Probes started together run one after the other, each writing its request,
+// before the network is polled again: a DNS reader waiting for its socket waited for all of them.
+// 10,000 HTTP checks at 1 s, DNS at 20,000 q/s on the same core: p99 latency 1.1-1.5 ms when the
+// ~50 runs of a wake start at once, 0.44-0.61 ms with a yield every 8 (every 16: 0.84 ms); the
+// DNS rate under a flood was the same within the noise.
+const yieldEvery = 8
 
 // entry is the scheduling state of one check.
 type entry struct {
@@ -332,6 +343,10 @@ func (c *Checker) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var batch []job
+	y, err := yield.New()
+	if err == nil {
+		defer y.Close()
+	} // else (out of file descriptors) the runs due together start at once
 loop:
 	for {
 		c.mu.Lock()
@@ -364,6 +379,9 @@ loop:
 		c.mu.Unlock()
 
 		for i, j := range batch {
+			if y != nil && i > 0 && i%yieldEvery == 0 {
+				y.Yield()
+			}
 			if !c.dispatch(ctx, j, &workers) {
 				c.mu.Lock()
 				for _, j := range batch[i:] {

@@ -3,8 +3,10 @@ package health
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -577,4 +579,71 @@ func TestCheckerInterruptsProbe(t *testing.T) {
 			t.Fatalf("interrupted: removed %v, changed %v, its new probe %v; want true, true, false", interrupted(a), interrupted(b), interrupted(intr("b")))
 		}
 	})
+}
+
+// On one core, the runs started together let a goroutine waiting for the network run after
+// every yieldEvery of them: a DNS reader is not held behind a whole wake's probes, which run one
+// after the other until the network is polled again. Each probe here is CPU work; at some of
+// them a datagram is sent to a goroutine waiting for it, which counts the probes run before it
+// woke.
+func TestCheckerYieldsToNetwork(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	rx, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := net.Dial("udp", rx.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+
+	var ran atomic.Int64
+	sentAt := make(chan int64, 1)
+	var sink atomic.Uint64
+	probe := func(context.Context, Config) Observation {
+		n := ran.Add(1)
+		if n%500 == 0 {
+			select {
+			case sentAt <- n:
+				tx.Write([]byte{1})
+			default:
+			}
+		}
+		x := uint64(n)
+		for range 20000 { // tens of microseconds of CPU, as a probe's write takes
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		sink.Add(x)
+		return Observation{Healthy: true}
+	}
+	c := NewChecker(Options{Probe: probe})
+	for i := range 2000 { // at 0.1 s: about 100 runs per WakeGap
+		mustCheckerSet(t, c, fmt.Sprint("c", i), Config{Type: TypeTCP, IPAddress: "127.0.0.1", Port: 9, RequestInterval: 0.1})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		c.Run(ctx)
+		close(done)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	worst := int64(0)
+	buf := make([]byte, 16)
+	for range 10 {
+		if _, _, err := rx.ReadFrom(buf); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, ran.Load()-<-sentAt)
+	}
+	// Twice yieldEvery; without the yields it is the rest of a wake's ~100 runs.
+	const limit = 16
+	if worst > limit {
+		t.Errorf("a goroutine waiting for a datagram woke up to %d probes after it was sent, want at most %d", worst, limit)
+	}
 }
