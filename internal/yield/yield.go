@@ -1,8 +1,8 @@
-// Package yield lets a goroutine give the core to the rest of the process the way waiting for
-// the network would: the runtime runs every other runnable goroutine and polls the network
-// before the goroutine that yields goes on.
-//
-// A goroutine that is always runnable only gives way when the runtime's monitor preempts it,
+// Package yield lets a goroutine give the core to the rest of the process the way waiting for the network would.
+package yield
+
+// The runtime runs every other runnable goroutine and polls the network before the goroutine
+// that yields goes on. A goroutine that is always runnable only gives way when the runtime's monitor preempts it,
 // every 10 ms, and the preempted goroutine goes to the global run queue, which the scheduler
 // looks at before the network poller: with GOMAXPROCS 1 the goroutines waiting for network I/O
 // are then only woken by the monitor's own poll, also every 10 ms. runtime.Gosched has the same
@@ -14,4 +14,3 @@
 // which wakes the goroutines that have I/O and the yielding one alike. It is off the core only
 // while other goroutines want it, and the eventfd's event never fails to come. Elsewhere Yield
 // is runtime.Gosched.
-package yield
