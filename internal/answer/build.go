@@ -203,8 +203,7 @@ var ErrSplitGroup = errors.New("answer: the record sets of one name and type cam
 type ZoneBuilder struct {
 	b     *Builder
 	z     zone.Zone // the zone without its record sets, to name it in errors
-	skip  bool      // a zone of the same name and a smaller ID was added: this one is not served
-	zd    *zoneData
+	zd    *zoneData // nil when a zone of the same name and a smaller ID was added: not served
 	nodes map[string]*node
 	al    labels // the apex's
 }
@@ -219,7 +218,6 @@ func (b *Builder) Begin(z *zone.Zone, sets int) (*ZoneBuilder, error) {
 	}
 	zb := &ZoneBuilder{b: b, z: zone.Zone{ID: z.ID, Name: z.Name}}
 	if old, dup := b.zones[apex]; dup && old.id <= z.ID {
-		zb.skip = true
 		return zb, nil
 	}
 	zb.zd = &zoneData{apex: apex, id: z.ID, nsTargets: map[string]bool{}}
@@ -234,7 +232,7 @@ func (b *Builder) Begin(z *zone.Zone, sets int) (*ZoneBuilder, error) {
 // Add compiles a part of the zone's record sets, in any order, as long as every record set of
 // one name and type is in the same part (else ErrSplitGroup). It keeps no reference to sets.
 func (zb *ZoneBuilder) Add(sets []zone.RecordSet) error {
-	if zb.skip || len(sets) == 0 {
+	if zb.zd == nil || len(sets) == 0 {
 		return nil
 	}
 	zd, nodes, pk := zb.zd, zb.nodes, &zb.b.pk
@@ -283,7 +281,7 @@ func (zb *ZoneBuilder) Add(sets []zone.RecordSet) error {
 
 // End finishes the zone and adds it to the Builder. The ZoneBuilder must not be used afterwards.
 func (zb *ZoneBuilder) End() error {
-	if zb.skip {
+	if zb.zd == nil {
 		return nil
 	}
 	zd, nodes, z := zb.zd, zb.nodes, &zb.z

@@ -132,7 +132,7 @@ func (s *Service) ZoneParts(ctx context.Context, id string, n int, begin func(z 
 			return err
 		}
 		found = true
-		z := zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+		z := m.zone()
 		if err := begin(&z, int(m.Count)); err != nil {
 			return err
 		}

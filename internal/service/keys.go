@@ -39,6 +39,11 @@ type zoneMeta struct {
 	Count           int64  `json:"ResourceRecordSetCount"`
 }
 
+// zone is the zone m describes, without its record sets.
+func (m zoneMeta) zone() zone.Zone {
+	return zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+}
+
 func (m zoneMeta) hostedZone() HostedZone {
 	if m.ID == "" {
 		return HostedZone{}
@@ -99,7 +104,7 @@ func resolveZone(r store.Reader, ref string) (zoneMeta, error) {
 }
 
 func readZone(r store.Reader, m zoneMeta) (zone.Zone, error) {
-	z := zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+	z := m.zone()
 	z.RecordSets = make([]zone.RecordSet, 0, m.Count)
 	err := r.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
 		var rs zone.RecordSet
