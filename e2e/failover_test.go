@@ -34,9 +34,12 @@ func (b *backend) start() {
 	if err != nil {
 		b.t.Fatalf("backend listen %s: %v", b.addr, err)
 	}
-	b.addr = ln.Addr().String()
+	// The handler keeps its own copy of the address: a handler of the previous server may still
+	// be running when start runs again and rewrites b.addr.
+	addr := ln.Addr().String()
+	b.addr = addr
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok from", b.addr)
+		fmt.Fprintln(w, "ok from", addr)
 	})}
 	go b.srv.Serve(ln)
 }
