@@ -5,6 +5,7 @@ package health
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -329,5 +330,84 @@ func benchHTTPChecks(b *testing.B, ports []int, reuseFor time.Duration, busy, yi
 		b.ReportMetric(float64(lag.Quantile(0.5))/1e6, "p50-lag-ms")
 		b.ReportMetric(float64(lag.Quantile(0.99))/1e6, "p99-lag-ms")
 		b.ReportMetric(float64(lag.Quantile(0.999))/1e6, "p99.9-lag-ms")
+	}
+}
+
+// rawServer answers every request on a loopback port with reply, in one write, keeping the
+// connection open, at little cost of its own: the benchmark measures the prober. When cert is
+// not nil it serves TLS.
+func rawServer(b *testing.B, reply string, cert *tls.Certificate) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if cert != nil {
+				c = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if len(line) == 2 && line[0] == '\r' {
+						if _, err := io.WriteString(c, reply); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// BenchmarkCheckerProbe is the Checker's cost of one probe of one check, over a kept connection
+// to a minimal server in the same process, from a worker's start of the run to the result in the
+// tracker, without the scheduler: what 10,000 checks at 1 s pay 10,000 times a second. The
+// variants are a plain HTTP check, one with headers and its own status codes, a STR_MATCH one, and
+// an HTTPS one with only an address.
+func BenchmarkCheckerProbe(b *testing.B) {
+	const reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	cert, roots := selfSigned(b)
+	port, tlsPort := rawServer(b, reply, nil), rawServer(b, reply, &cert)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"HTTP", Config{Type: TypeHTTP, Port: port, ResourcePath: "/c/1"}},
+		{"HTTP-headers", Config{Type: TypeHTTP, Port: port, ResourcePath: "/c/1", HealthyStatusCodes: "200,204",
+			Headers: map[string]string{"authorization": "Bearer 0123456789", "X-Probe-Source": "failoverdns"}}},
+		{"HTTP_STR_MATCH", Config{Type: TypeHTTPStrMatch, Port: port, ResourcePath: "/c/1", SearchString: "ok"}},
+		{"HTTPS-ip", Config{Type: TypeHTTPS, Port: tlsPort, ResourcePath: "/c/1"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := &Prober{RootCAs: roots}
+			defer p.CloseIdle()
+			c := NewChecker(Options{Prober: p})
+			withoutScheduler(c, context.Background())
+			cfg := tc.cfg
+			cfg.IPAddress, cfg.RequestInterval = "127.0.0.1", 1
+			if err := c.Set("hc", cfg); err != nil {
+				b.Fatal(err)
+			}
+			probeNow(c, "hc") // opens the connection
+			b.ReportAllocs()
+			for b.Loop() {
+				probeNow(c, "hc")
+			}
+			if obs := lastObservation(b, c, "hc"); !obs.Healthy {
+				b.Fatal(obs.Status)
+			}
+		})
 	}
 }

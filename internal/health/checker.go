@@ -366,7 +366,7 @@ loop:
 				e.queued, e.qdue = true, due
 			default:
 				e.busy = true
-				batch = append(batch, job{e: e, gen: e.gen, ctx: e.ctx, intr: e.intr, cfg: e.cfg, due: due, next: e.due})
+				batch = append(batch, e.job(due))
 			}
 		}
 		var next time.Time
@@ -426,6 +426,11 @@ type job struct {
 	cfg  *Config
 	due  time.Time // when the run was due
 	next time.Time // when the check's next run is due
+}
+
+// job is a run of e's probe of the current generation, due at due; c.mu must be held.
+func (e *entry) job(due time.Time) job {
+	return job{e: e, gen: e.gen, ctx: e.ctx, intr: e.intr, cfg: e.cfg, due: due, next: e.due}
 }
 
 // dispatch hands j to an idle worker, or to a new one while there are fewer than the
@@ -491,7 +496,7 @@ func (c *Checker) run(j job) {
 		e.queued = false
 		if current && e.index >= 0 && e.ctx.Err() == nil {
 			e.busy = true
-			c.ready = append(c.ready, job{e: e, gen: e.gen, ctx: e.ctx, intr: e.intr, cfg: e.cfg, due: e.qdue, next: e.due})
+			c.ready = append(c.ready, e.job(e.qdue))
 			c.poke()
 		}
 	}

@@ -647,3 +647,31 @@ func TestCheckerYieldsToNetwork(t *testing.T) {
 		t.Errorf("a goroutine waiting for a datagram woke up to %d probes after it was sent, want at most %d", worst, limit)
 	}
 }
+
+// withoutScheduler makes c act as if Run were running with ctx, without its scheduler: checks
+// set from now on get their probe generations, and probeNow runs their probes.
+func withoutScheduler(c *Checker, ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.started, c.runCtx = true, ctx
+}
+
+// probeNow runs one probe of the check id as a worker of c would.
+func probeNow(c *Checker, id string) {
+	c.mu.Lock()
+	e := c.entries[id]
+	j := e.job(time.Now())
+	e.busy = true
+	c.mu.Unlock()
+	c.run(j)
+}
+
+// lastObservation is the latest observation of the check id.
+func lastObservation(t testing.TB, c *Checker, id string) Observation {
+	t.Helper()
+	st, ok := c.Status(id)
+	if !ok || len(st.Observations) == 0 {
+		t.Fatalf("check %s: no observation", id)
+	}
+	return st.Observations[len(st.Observations)-1]
+}

@@ -691,7 +691,7 @@ func TestProbeStringMatch(t *testing.T) {
 
 // selfSigned returns a certificate for health.test and 127.0.0.1 signed by itself, and a pool
 // trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
