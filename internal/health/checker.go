@@ -39,7 +39,8 @@ type Options struct {
 	// probe's deadline.
 	Probe ProbeFunc
 	// Prober runs the probes when Probe is nil; default &Prober{}. The Checker closes its idle
-	// connections when Run returns.
+	// connections when Run returns. Its settings are read when a check's probes are planned: at
+	// Run, and when Set changes the probe.
 	Prober *Prober
 	// OnTransition receives every transition, in order, from a single goroutine of its own; never
 	// from the scheduler or a probe. A slow callback delays only later callbacks. At most
@@ -133,6 +134,7 @@ type entry struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	intr   *interrupter // interrupted when ctx ends, with the default prober
+	plan   *plan        // of the generation's probes, with the default prober
 	base   time.Time    // the grid time of the next run
 	due    time.Time    // base plus jitter
 	index  int          // position in the heap, -1 when not scheduled
@@ -423,6 +425,7 @@ type job struct {
 	gen  uint64
 	ctx  context.Context
 	intr *interrupter
+	plan *plan
 	cfg  *Config
 	due  time.Time // when the run was due
 	next time.Time // when the check's next run is due
@@ -430,7 +433,7 @@ type job struct {
 
 // job is a run of e's probe of the current generation, due at due; c.mu must be held.
 func (e *entry) job(due time.Time) job {
-	return job{e: e, gen: e.gen, ctx: e.ctx, intr: e.intr, cfg: e.cfg, due: due, next: e.due}
+	return job{e: e, gen: e.gen, ctx: e.ctx, intr: e.intr, plan: e.plan, cfg: e.cfg, due: due, next: e.due}
 }
 
 // dispatch hands j to an idle worker, or to a new one while there are fewer than the
@@ -478,7 +481,7 @@ func (c *Checker) run(j job) {
 	deadline := probeDeadline(start, j.next, j.cfg.Interval(), j.cfg.ProbeTimeout())
 	var obs Observation
 	if c.prober != nil {
-		obs = c.prober.probe(j.ctx, j.intr, j.cfg, deadline)
+		obs = c.prober.probe(j.ctx, j.intr, j.cfg, j.plan, deadline)
 	} else {
 		ctx, cancel := context.WithDeadline(j.ctx, deadline)
 		obs = c.probe(ctx, *j.cfg)
@@ -522,7 +525,8 @@ func probeDeadline(start, next time.Time, interval, timeout time.Duration) time.
 	return deadline
 }
 
-// newGen starts a new probe generation for e, canceling the probe in flight.
+// newGen starts a new probe generation for e, canceling the probe in flight. With the default
+// prober, the generation's probes share what they do the same way, made here (Prober.newPlan).
 func (c *Checker) newGen(e *entry) {
 	e.gen++
 	if e.cancel != nil {
@@ -534,6 +538,7 @@ func (c *Checker) newGen(e *entry) {
 		if c.prober != nil {
 			e.intr = new(interrupter)
 			context.AfterFunc(e.ctx, e.intr.interrupt)
+			e.plan = c.prober.newPlan(e.cfg)
 		}
 	}
 }
@@ -622,7 +627,8 @@ func (c *Checker) deliver(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// probeChanged reports whether a probe of b could give a different answer than one of a.
+// probeChanged reports whether a probe of b could give a different answer than one of a: it
+// compares every field a probe and its plan (Prober.makePlan) read.
 func probeChanged(a, b *Config) bool {
 	return a.Type != b.Type || a.IPAddress != b.IPAddress || a.Port != b.Port ||
 		a.ResourcePath != b.ResourcePath || a.FullyQualifiedDomainName != b.FullyQualifiedDomainName ||

@@ -83,7 +83,7 @@ type Prober struct {
 // roots, over a connection of its own that it closes. See Prober.Probe.
 func Probe(ctx context.Context, cfg Config, resolve ResolveFunc) Observation {
 	p := Prober{Resolve: resolve, ReuseFor: -1}
-	return p.probe(ctx, nil, &cfg, time.Time{})
+	return p.Probe(ctx, cfg)
 }
 
 // Probe runs one probe of cfg, a TCP, HTTP, HTTPS or STR_MATCH check, and returns within
@@ -122,39 +122,143 @@ func Probe(ctx context.Context, cfg Config, resolve ResolveFunc) Observation {
 //
 // Set ReuseFor negative for a connection per probe.
 func (p *Prober) Probe(ctx context.Context, cfg Config) Observation {
-	return p.probe(ctx, nil, &cfg, time.Time{})
+	bp := requestBufs.Get().(*[]byte)
+	defer requestBufs.Put(bp)
+	pl := p.makePlan(&cfg, bp)
+	return p.probe(ctx, nil, &cfg, &pl, time.Time{})
 }
 
-// probe runs one probe of cfg that ends by deadline (zero: cfg.ProbeTimeout() after it starts,
-// and never later than that) or when ctx is done. intr, when not nil, is called when ctx is done.
-func (p *Prober) probe(ctx context.Context, intr *interrupter, cfg *Config, deadline time.Time) Observation {
+// plan is what the probes of one configuration do the same way, made once rather than at every
+// probe: the address when it is IPAddress, the port, and for HTTP types the request, the healthy
+// status codes and the key of the connections they may reuse. A Checker makes one per check and
+// probe generation (newPlan), Probe one per call. A plan belongs to the Prober that made it
+// (UserAgent, ReuseFor) and is not modified after it was made. It holds no *Config, so that
+// Probe's stays on the stack.
+type plan struct {
+	timeout time.Duration // Config.ProbeTimeout
+	fail    string        // when not "", every probe fails at once with this status
+	ip      netip.Addr    // IPAddress, unmapped; invalid when host is resolved at every probe
+	host    string        // FullyQualifiedDomainName
+	port    uint16
+	tcp     bool
+
+	// HTTP types. When the request or the key would name the address and that is resolved at
+	// every probe (no IPAddress, and no FullyQualifiedDomainName to name instead), they are made
+	// at every probe: perProbe.
+	perProbe bool
+	httpFail string // when not "", every probe fails with this status once it has an address
+	reqErr   error  // the request cannot be made: every probe fails sending it
+	req      []byte // the request sent
+	codes    statusCodes
+	strMatch bool
+	search   string  // SearchString
+	key      poolKey // addr is set at every probe
+	reuse    bool    // connections are kept (the request does not ask to close)
+}
+
+// newPlan returns the plan of cfg's probes, whose request has storage of its own.
+func (p *Prober) newPlan(cfg *Config) *plan {
+	bp := requestBufs.Get().(*[]byte)
+	pl := p.makePlan(cfg, bp)
+	pl.req = bytes.Clone(pl.req)
+	requestBufs.Put(bp)
+	return &pl
+}
+
+// makePlan returns the plan of cfg's probes, its request in the storage of *bp, which it sets to
+// the storage used: the request is valid while *bp is not reused.
+func (p *Prober) makePlan(cfg *Config, bp *[]byte) plan {
+	pl := plan{timeout: cfg.ProbeTimeout(), host: cfg.FullyQualifiedDomainName, tcp: cfg.Type == TypeTCP, reuse: p.ReuseFor >= 0}
+	switch cfg.Type {
+	case TypeHTTP, TypeHTTPS, TypeHTTPStrMatch, TypeHTTPSStrMatch, TypeTCP:
+	default:
+		pl.fail = "Failure: Health checks of type " + strconv.Quote(cfg.Type) + " are not probed."
+		return pl
+	}
+	if cfg.IPAddress != "" {
+		ip, err := netip.ParseAddr(cfg.IPAddress)
+		if err != nil {
+			pl.fail = "Failure: Invalid IPAddress " + strconv.Quote(cfg.IPAddress) + "."
+			return pl
+		}
+		pl.ip = ip.Unmap()
+	}
+	port := cfg.Port
+	if port == 0 {
+		port = 80
+		if isHTTPSType(cfg.Type) {
+			port = 443
+		}
+	}
+	pl.port = uint16(port)
+	if pl.tcp {
+		return pl
+	}
+	if pl.perProbe = !pl.ip.IsValid() && strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".") == ""; !pl.perProbe {
+		p.planHTTP(&pl, cfg, pl.ip, bp)
+	}
+	return pl
+}
+
+// planHTTP makes the HTTP part of pl, cfg's plan, for probes of the address ip, the request in
+// the storage of *bp, which it sets to the storage used.
+func (p *Prober) planHTTP(pl *plan, cfg *Config, ip netip.Addr, bp *[]byte) {
+	uri, ok := requestURI(cfg.ResourcePath)
+	if !ok {
+		pl.httpFail = "Failure: Invalid ResourcePath " + strconv.Quote(cfg.ResourcePath) + "."
+		return
+	}
+	pl.codes = defaultStatusCodes
+	if cfg.HealthyStatusCodes != "" && cfg.HealthyStatusCodes != DefaultHealthyStatusCodes {
+		var err error
+		if pl.codes, err = parseStatusCodes(cfg.HealthyStatusCodes); err != nil {
+			pl.httpFail = "Failure: Invalid HealthyStatusCodes: " + err.Error() + "."
+			return
+		}
+	}
+	pl.strMatch, pl.search = isStrMatchType(cfg.Type), cfg.SearchString
+	pl.req, pl.reqErr = p.appendRequest((*bp)[:0], cfg, uri, ip, int(pl.port), !pl.reuse)
+	*bp = pl.req
+	if pl.reqErr != nil {
+		return
+	}
+	if isHTTPSType(cfg.Type) {
+		pl.key.tls = true
+		fqdn := strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".")
+		if cfg.sniEnabled() {
+			pl.key.sni = fqdn
+		}
+		if cfg.InsecureSkipVerify {
+			pl.key.insecure = true
+		} else if pl.key.verify = fqdn; fqdn == "" {
+			pl.key.verify = ip.WithZone("").String()
+		}
+	}
+}
+
+// probe runs one probe of cfg, whose plan is pl, that ends by deadline (zero: the probe timeout
+// after it starts, and never later than that) or when ctx is done. intr, when not nil, is called
+// when ctx is done.
+func (p *Prober) probe(ctx context.Context, intr *interrupter, cfg *Config, pl *plan, deadline time.Time) Observation {
 	start := time.Now()
 	obs := Observation{Time: start}
-	if end := start.Add(cfg.ProbeTimeout()); deadline.IsZero() || end.Before(deadline) {
+	if end := start.Add(pl.timeout); deadline.IsZero() || end.Before(deadline) {
 		deadline = end
 	}
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-
-	switch cfg.Type {
-	case TypeHTTP, TypeHTTPS, TypeHTTPStrMatch, TypeHTTPSStrMatch, TypeTCP:
-	default:
-		obs.Status = "Failure: Health checks of type " + strconv.Quote(cfg.Type) + " are not probed."
+	if pl.fail != "" {
+		obs.Status = pl.fail
 		return obs
 	}
 
 	// The address.
-	if cfg.IPAddress != "" {
-		ip, err := netip.ParseAddr(cfg.IPAddress)
-		if err != nil {
-			obs.Status = "Failure: Invalid IPAddress " + strconv.Quote(cfg.IPAddress) + "."
-			return obs
-		}
-		obs.IP = ip.Unmap()
+	if pl.ip.IsValid() {
+		obs.IP = pl.ip
 	} else {
 		rctx, cancel := context.WithDeadline(ctx, deadline)
-		ip, err := p.resolve(rctx, cfg.FullyQualifiedDomainName)
+		ip, err := p.resolve(rctx, pl.host)
 		cancel()
 		if err != nil {
 			obs.Status = "Failure: DNS resolution failed. " + err.Error()
@@ -165,16 +269,9 @@ func (p *Prober) probe(ctx context.Context, intr *interrupter, cfg *Config, dead
 		}
 		obs.IP = ip
 	}
-	port := cfg.Port
-	if port == 0 {
-		port = 80
-		if isHTTPSType(cfg.Type) {
-			port = 443
-		}
-	}
-	target := netip.AddrPortFrom(obs.IP, uint16(port))
+	target := netip.AddrPortFrom(obs.IP, pl.port)
 
-	if cfg.Type == TypeTCP {
+	if pl.tcp {
 		connStart := time.Now()
 		conn, err := dial(ctx, target, deadline)
 		obs.Latency = time.Since(connStart)
@@ -193,7 +290,7 @@ func (p *Prober) probe(ctx context.Context, intr *interrupter, cfg *Config, dead
 			defer context.AfterFunc(ctx, intr.interrupt)()
 		}
 	}
-	p.probeHTTP(ctx, intr, cfg, &obs, target, deadline)
+	p.probeHTTP(ctx, intr, cfg, pl, &obs, target, deadline)
 	return obs
 }
 
@@ -237,45 +334,27 @@ func (p *Prober) resolve(ctx context.Context, host string) (netip.Addr, error) {
 	return netip.Addr{}, errors.New("no address for " + host)
 }
 
-// probeHTTP sends the request, over a kept connection to target when there is one, else over a
-// fresh one (TLS added here for HTTPS types), and judges the answer into obs.
-func (p *Prober) probeHTTP(ctx context.Context, intr *interrupter, cfg *Config, obs *Observation, target netip.AddrPort, deadline time.Time) {
-	uri, ok := requestURI(cfg.ResourcePath)
-	if !ok {
-		obs.Status = "Failure: Invalid ResourcePath " + strconv.Quote(cfg.ResourcePath) + "."
+// probeHTTP sends the request of pl, cfg's plan, over a kept connection to target when there is
+// one, else over a fresh one (TLS added here for HTTPS types), and judges the answer into obs.
+func (p *Prober) probeHTTP(ctx context.Context, intr *interrupter, cfg *Config, pl *plan, obs *Observation, target netip.AddrPort, deadline time.Time) {
+	if pl.perProbe {
+		bp := requestBufs.Get().(*[]byte)
+		defer requestBufs.Put(bp)
+		own := *pl
+		p.planHTTP(&own, cfg, obs.IP, bp)
+		pl = &own
+	}
+	if pl.httpFail != "" {
+		obs.Status = pl.httpFail
 		return
 	}
-	codes := defaultStatusCodes
-	if cfg.HealthyStatusCodes != "" && cfg.HealthyStatusCodes != DefaultHealthyStatusCodes {
-		var err error
-		if codes, err = parseStatusCodes(cfg.HealthyStatusCodes); err != nil {
-			obs.Status = "Failure: Invalid HealthyStatusCodes: " + err.Error() + "."
-			return
-		}
-	}
-	reuse := p.ReuseFor >= 0
-	bp := requestBufs.Get().(*[]byte)
-	defer requestBufs.Put(bp)
-	req, err := p.appendRequest((*bp)[:0], cfg, uri, obs.IP, int(target.Port()), !reuse)
-	*bp = req
-	if err != nil {
-		obs.Status = exchangeFailure(ctx, err, "sending the request")
+	if pl.reqErr != nil {
+		obs.Status = exchangeFailure(ctx, pl.reqErr, "sending the request")
 		return
 	}
-
-	key := poolKey{addr: target}
-	if isHTTPSType(cfg.Type) {
-		key.tls = true
-		fqdn := strings.TrimSuffix(cfg.FullyQualifiedDomainName, ".")
-		if cfg.sniEnabled() {
-			key.sni = fqdn
-		}
-		if cfg.InsecureSkipVerify {
-			key.insecure = true
-		} else if key.verify = fqdn; fqdn == "" {
-			key.verify = obs.IP.WithZone("").String()
-		}
-	}
+	reuse := pl.reuse
+	key := pl.key
+	key.addr = target
 	var pc *pconn
 	if reuse {
 		pc = p.get(key, obs.Time)
@@ -303,7 +382,7 @@ func (p *Prober) probeHTTP(ctx context.Context, intr *interrupter, cfg *Config, 
 			}
 			pc = newPconn(conn, connStart)
 		}
-		healthy, status, keep, retry := exchange(ctx, intr, pc, reused, req, cfg, codes, deadline)
+		healthy, status, keep, retry := exchange(ctx, intr, pc, reused, pl, deadline)
 		if retry && reused {
 			// The server closed the kept connection: judge by a fresh one.
 			pc.conn.Close()
@@ -347,28 +426,27 @@ func (p *Prober) handshake(ctx context.Context, conn net.Conn, key *poolKey, dea
 	return tconn, ""
 }
 
-// exchange sends req over pc, a connection kept from an earlier probe when kept, and judges the
-// answer. keep says pc may carry another request; retry that pc failed before the first byte of
+// exchange sends the request of pl over pc, a connection kept from an earlier probe when kept,
+// and judges the answer. keep says pc may carry another request; retry that pc failed before the first byte of
 // a response arrived, as a connection the server has closed does.
-func exchange(ctx context.Context, intr *interrupter, pc *pconn, kept bool, req []byte, cfg *Config, codes statusCodes, deadline time.Time) (healthy bool, status string, keep, retry bool) {
+func exchange(ctx context.Context, intr *interrupter, pc *pconn, kept bool, pl *plan, deadline time.Time) (healthy bool, status string, keep, retry bool) {
 	pc.conn.SetDeadline(deadline)
 	if !intr.attach(pc.conn) {
 		return false, statusCanceled, false, false
 	}
 	defer intr.detach()
 	pc.cr.n, pc.cr.got, pc.cr.exceeded, pc.cr.off = maxHeaderBytes, 0, false, false
-	if err := pc.send(req); err != nil {
+	if err := pc.send(pl.req); err != nil {
 		return false, exchangeFailure(ctx, err, "sending the request"), false, closedByPeer(ctx, err)
 	}
 
-	strMatch := isStrMatchType(cfg.Type)
-	if !strMatch {
+	if !pl.strMatch {
 		h, ok, err := readPlainHead(pc.br)
 		if err != nil {
 			return false, responseFailure(ctx, err, kept), false, pc.cr.got == 0 && closedByPeer(ctx, err)
 		}
 		if ok {
-			healthy = codes.contains(h.code)
+			healthy = pl.codes.contains(h.code)
 			// The connection is kept when the body has already arrived: it is not waited for.
 			if keep = !h.close && pc.br.Buffered() == h.contentLength; keep {
 				pc.br.Discard(h.contentLength)
@@ -394,11 +472,11 @@ func exchange(ctx context.Context, intr *interrupter, pc *pconn, kept bool, req 
 	}
 	pc.cr.n = maxBodyBytes
 
-	switch healthy = codes.contains(resp.StatusCode); {
+	switch healthy = pl.codes.contains(resp.StatusCode); {
 	case !healthy:
 		status = statusLine(resp.StatusCode, false)
-	case strMatch:
-		healthy, status = searchBody(ctx, resp, cfg.SearchString)
+	case pl.strMatch:
+		healthy, status = searchBody(ctx, resp, pl.search)
 	}
 	if healthy {
 		status = statusLine(resp.StatusCode, true)
