@@ -1,13 +1,16 @@
 package health
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -674,4 +677,72 @@ func lastObservation(t testing.TB, c *Checker, id string) Observation {
 		t.Fatalf("check %s: no observation", id)
 	}
 	return st.Observations[len(st.Observations)-1]
+}
+
+// The bytes a Checker sends for a check are those of its configuration, made once per probe
+// generation: the same request at every probe, and after a change of the probe the new request
+// and status codes, not the ones made for the old configuration; a change that leaves the probe
+// alone (the interval) keeps the request.
+func TestCheckerSendsCurrentRequest(t *testing.T) {
+	reqs := make(chan string, 10)
+	port, conns := countingServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			var req strings.Builder
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				req.WriteString(line)
+				if line == "\r\n" {
+					break
+				}
+			}
+			reqs <- req.String()
+			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+				return
+			}
+		}
+	})
+	c := NewChecker(Options{})
+	withoutScheduler(c, context.Background())
+	defer c.prober.CloseIdle()
+	host := "Host: svc.example.test:" + strconv.Itoa(port) + "\r\n"
+
+	for _, step := range []struct {
+		name   string
+		cfg    Config
+		req    string
+		status string
+	}{
+		{"first", Config{ResourcePath: "health?deep=1", Headers: map[string]string{"x-probe": "a", "accept": "text/plain"}},
+			"GET /health?deep=1 HTTP/1.1\r\n" + host + "User-Agent: " + DefaultUserAgent + "\r\nAccept: text/plain\r\nX-Probe: a\r\n\r\n",
+			"Success: HTTP Status Code 200, OK"},
+		{"changed", Config{ResourcePath: "/v2", HealthyStatusCodes: "204", Headers: map[string]string{"Authorization": "Bearer t"}},
+			"GET /v2 HTTP/1.1\r\n" + host + "User-Agent: " + DefaultUserAgent + "\r\nAccept: */*\r\nAuthorization: Bearer t\r\n\r\n",
+			"Failure: HTTP Status Code 200, OK"},
+		{"interval only", Config{ResourcePath: "/v2", HealthyStatusCodes: "204", Headers: map[string]string{"Authorization": "Bearer t"}, RequestInterval: 2},
+			"GET /v2 HTTP/1.1\r\n" + host + "User-Agent: " + DefaultUserAgent + "\r\nAccept: */*\r\nAuthorization: Bearer t\r\n\r\n",
+			"Failure: HTTP Status Code 200, OK"},
+	} {
+		cfg := step.cfg
+		cfg.Type, cfg.IPAddress, cfg.Port, cfg.FullyQualifiedDomainName = TypeHTTP, "127.0.0.1", port, "svc.example.test."
+		if cfg.RequestInterval == 0 {
+			cfg.RequestInterval = 1
+		}
+		mustCheckerSet(t, c, "web", cfg)
+		for i := range 2 {
+			probeNow(c, "web")
+			if got := <-reqs; got != step.req {
+				t.Fatalf("%s, probe %d sent\n%q\nwant\n%q", step.name, i+1, got, step.req)
+			}
+			if obs := lastObservation(t, c, "web"); obs.Status != step.status {
+				t.Fatalf("%s, probe %d: %q, want %q", step.name, i+1, obs.Status, step.status)
+			}
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("6 probes of one target made %d connections, want 1", n)
+	}
 }

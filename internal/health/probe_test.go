@@ -870,3 +870,22 @@ func TestInterrupter(t *testing.T) {
 		t.Fatal("attach accepted after interrupt")
 	}
 }
+
+// With no IPAddress and no name but the root, the Host header is the address resolved at this
+// probe.
+func TestProbeHostIsResolvedAddress(t *testing.T) {
+	hosts := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hosts <- r.Host }))
+	defer srv.Close()
+	ip, port := target(t, srv.URL)
+	resolve := func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr(ip)}, nil
+	}
+	obs := Probe(context.Background(), Config{Type: TypeHTTP, FullyQualifiedDomainName: ".", Port: port, RequestInterval: 1}, resolve)
+	if !obs.Healthy {
+		t.Fatal(obs.Status)
+	}
+	if got, want := <-hosts, ip+":"+strconv.Itoa(port); got != want {
+		t.Errorf("Host = %q, want %q", got, want)
+	}
+}
