@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 func TestParseMasterFile(t *testing.T) {
@@ -291,5 +293,30 @@ func TestParseMasterFileReadError(t *testing.T) {
 	var bad *InvalidInputError
 	if !errors.Is(err, tooBig) || errors.As(err, &bad) {
 		t.Fatalf("ParseMasterFile = %v (%T), want the read error, not invalid input", err, err)
+	}
+}
+
+// Value is the part of rr.String() after its header, for addresses (which it formats itself)
+// as for every other type.
+func TestValueIsStringWithoutHeader(t *testing.T) {
+	for _, s := range []string{
+		"a.example. 60 IN A 192.0.2.1",
+		"a.example. 60 IN AAAA 2001:db8::1",
+		"a.example. 60 IN AAAA ::ffff:192.0.2.1",
+		"a.example. 60 IN MX 10 mx.example.",
+		"a.example. 60 IN TXT \"two\" \"strings\"",
+		"a\\009b.example. 60 IN CNAME c.example.",
+	} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimPrefix(rr.String(), rr.Header().String())
+		if got := Value(rr); got != want {
+			t.Errorf("Value(%s) = %q, want %q", s, got, want)
+		}
+	}
+	if got := Value(&dns.A{Hdr: dns.RR_Header{Name: "a.", Rrtype: dns.TypeA, Class: dns.ClassINET}}); got != "" {
+		t.Errorf("Value of an A without an address = %q, want empty", got)
 	}
 }

@@ -394,8 +394,24 @@ func parseReason(pe *dns.ParseError) string {
 
 // Value returns the presentation-format value of rr, as stored in a ResourceRecord.
 func Value(rr dns.RR) string {
+	// Addresses, most of a big zone's values, as rr.String() prints them, without its header.
+	switch rr := rr.(type) {
+	case *dns.A:
+		if rr.A == nil {
+			return ""
+		}
+		return rr.A.String()
+	case *dns.AAAA:
+		if rr.AAAA == nil {
+			return ""
+		}
+		if rr.AAAA.To4() != nil {
+			return "::ffff:" + rr.AAAA.String()
+		}
+		return rr.AAAA.String()
+	}
 	// rr.String() is the header's four tab-separated fields (names print tabs escaped), a tab,
-	// then the value.
+	// then the value; a copy of the value, which would otherwise keep all of it.
 	s := rr.String()
 	for range 4 {
 		i := strings.IndexByte(s, '\t')
@@ -404,5 +420,5 @@ func Value(rr dns.RR) string {
 		}
 		s = s[i+1:]
 	}
-	return s
+	return strings.Clone(s)
 }

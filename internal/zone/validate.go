@@ -120,6 +120,21 @@ func groupDesc(k Key) string {
 }
 
 // changeDesc is Route 53's "Change with [Action=CREATE, Name=x., Type=A, SetIdentifier=null]".
+// changeWhere names a record set (or the change of one) in a message as changeDesc does, when the
+// message is formatted: a valid set, most of a big import's, is never named.
+type changeWhere struct {
+	action, name, typ, setID string
+	canonical                bool // name is canonical, and shown as Route 53 shows it
+}
+
+func (w changeWhere) String() string {
+	name := w.name
+	if w.canonical {
+		name = Route53Name(name)
+	}
+	return changeDesc(w.action, name, w.typ, w.setID)
+}
+
 func changeDesc(action, name, typ, setID string) string {
 	if setID == "" {
 		setID = "null"
@@ -199,7 +214,7 @@ func checkRecordSet(zoneName string, in RecordSet, o checkOpts) (RecordSet, []pr
 
 	// The name, canonical when valid; messages show it as Route 53 would.
 	var nameErr *nameError
-	shownName := in.Name
+	where := changeWhere{action: o.action, name: in.Name, typ: in.Type, setID: in.SetIdentifier}
 	if in.Name != "" {
 		c, err := o.canonical(in.Name)
 		if err != nil {
@@ -209,10 +224,9 @@ func checkRecordSet(zoneName string, in RecordSet, o checkOpts) (RecordSet, []pr
 			}
 		} else {
 			rs.Name = c
-			shownName = Route53Name(c)
+			where.name, where.canonical = c, true
 		}
 	}
-	where := changeDesc(o.action, shownName, in.Type, in.SetIdentifier)
 
 	// Input problems: the request's shape, as Route 53's schema checks it.
 	if in.Name == "" {
@@ -438,7 +452,7 @@ func duplicates(name, typ string, values []ResourceRecord) []bool {
 
 var continents = []string{"AF", "AN", "AS", "EU", "OC", "NA", "SA"}
 
-func checkGeoLocation(g *GeoLocation, where string, inputf func(string, ...any)) {
+func checkGeoLocation(g *GeoLocation, where fmt.Stringer, inputf func(string, ...any)) {
 	if g.ContinentCode != "" && len(g.ContinentCode) != 2 {
 		inputf("Invalid XML ; cvc-length-valid: Value '%s' with length = '%d' is not facet-valid with respect to length '2' for type 'GeoLocationContinentCode'.", g.ContinentCode, len(g.ContinentCode))
 		return
@@ -476,7 +490,7 @@ func isUpper(s string) bool {
 	return true
 }
 
-func checkCIDR(c *CidrRoutingConfig, where string, inputf func(string, ...any)) {
+func checkCIDR(c *CidrRoutingConfig, where fmt.Stringer, inputf func(string, ...any)) {
 	switch {
 	case c.CollectionId == "":
 		inputf("Invalid request: Missing field 'CidrRoutingConfig.CollectionId' in %s", where)
@@ -497,7 +511,7 @@ func checkCIDR(c *CidrRoutingConfig, where string, inputf func(string, ...any)) 
 	}
 }
 
-func checkGeoProximity(g *GeoProximityLocation, where string, inputf func(string, ...any)) {
+func checkGeoProximity(g *GeoProximityLocation, where fmt.Stringer, inputf func(string, ...any)) {
 	switch n := b2i(g.AWSRegion != "") + b2i(g.LocalZoneGroup != "") + b2i(g.Coordinates != nil); {
 	case n == 0:
 		inputf("Invalid request: Expected exactly one of [AWSRegion, LocalZoneGroup, or Coordinates], but found none in GeoProximityLocation in %s", where)
