@@ -89,6 +89,9 @@ type Store struct {
 
 	closed atomic.Bool
 	rev    atomic.Uint64 // revision of the last commit, for Revision
+	// scanned counts the keys scanned by transactions that ended since the file's pages were
+	// last handed back to the kernel (ended).
+	scanned atomic.Int64
 
 	// writeMu serializes Updates, so that their events can be published in revision order.
 	// It is handed over to publishMu after the commit: the next Update may start (and fsync)
@@ -224,9 +227,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 	r := &reader{data: btx.Bucket(dataBucket), drop: s.dropper(btx)}
 	defer func() { r.done = true }()
 	err = fn(r)
-	if r.scanned >= dropAfter {
-		r.drop()
-	}
+	s.ended(r)
 	return err
 }
 
@@ -257,9 +258,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 		defer func() { t.done = true }()
 		return fn(t)
 	}()
-	if t.scanned >= dropAfter {
-		t.drop()
-	}
+	s.ended(&t.reader)
 	if err != nil {
 		return 0, err
 	}
@@ -290,6 +289,17 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	s.publish(store.Event{Revision: rev, Keys: keys})
 	s.publishMu.Unlock()
 	return rev, nil
+}
+
+// ended hands the file's mapped pages back to the kernel as a View or Update ends, when it
+// scanned dropAfter keys, or when the transactions that ended before it did since the last
+// hand-back: a long read split into many transactions (a sweep deleting an old copy of a zone
+// chunk by chunk) maps the whole file too.
+func (s *Store) ended(r *reader) {
+	if r.scanned >= dropAfter || s.scanned.Add(int64(r.scanned)) >= dropAfter {
+		s.scanned.Store(0)
+		r.drop()
+	}
 }
 
 // dropper returns the func that hands the file's pages mapped for btx back to the kernel. It is
