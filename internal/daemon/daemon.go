@@ -41,6 +41,8 @@ type Daemon struct {
 
 	metrics *metrics.Metrics
 	notify  *notify.Notifier
+
+	importChunk int // service.Options.ImportChunk; tests make it small
 }
 
 // New returns a daemon for cfg, which must have been validated.
@@ -72,7 +74,8 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	// Before anything emits events; DNS is read only by scrapes, which start after it listens.
 	d.notify = notify.New(d.cfg.Notify, d.log)
 	d.metrics = metrics.New(metrics.Sources{DNS: func() dnsserver.Stats { return d.dns.Stats() }, Checker: pub.checker, Hooks: d.hookStats})
-	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster, Monitor: pub.checker})
+	d.svc = service.New(d.st, service.Options{Nameservers: d.cfg.Nameservers, Hostmaster: d.cfg.Hostmaster, Monitor: pub.checker,
+		ImportChunk: d.importChunk})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -88,6 +91,18 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 	maintained := make(chan struct{})
 	go func() { d.runMaintenance(ctx, pub.emit); close(maintained) }()
 	defer func() { cancel(); <-maintained }()
+	swept := make(chan struct{})
+	go func() {
+		// What imports leave behind: at once what the last run left, then after each import.
+		var after uint64
+		for ok := true; ok; after, ok = d.svc.AwaitRetired(ctx, after) {
+			if err := d.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error("deleting the old copy of a zone failed; the next import retries", "err", err)
+			}
+		}
+		close(swept)
+	}()
+	defer func() { cancel(); <-swept }()
 
 	d.dns = dnsserver.New(dnsserver.Config{Listen: d.cfg.DNSListen, Sockets: d.cfg.DNSSockets, Logger: d.log}, &d.snap)
 	if err := d.dns.Start(); err != nil {

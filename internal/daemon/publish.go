@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	"github.com/failoverdns/failoverdns/internal/answer"
@@ -27,11 +26,14 @@ type publisher struct {
 	kick    chan struct{}     // a health state changed
 	events  chan service.Event
 	checker *health.Checker
+	// built is the store's revision when the last full build began reading it: the snapshot
+	// serves every commit up to it, whichever events are still queued (a zone an import
+	// switched to its new record sets is not built again for the switch's event).
+	built uint64
 }
 
-// patchLimit is the most store keys one event may touch for a patch; past it a full
-// build is cheaper than patching name by name (a zone import, a zone deleted), and sorting a
-// million keys into names first would only add to it.
+// patchLimit is the most names of a zone one update may patch; past it a full build is
+// cheaper than patching name by name.
 const patchLimit = 100_000
 
 // bigBuild is the number of record sets past which a full build bounds its heap and returns its
@@ -155,7 +157,8 @@ func (p *publisher) run(ctx context.Context) error {
 			if ev.Revision <= rev && !ev.Reset {
 				continue
 			}
-			all, keys := ev.Reset || failed, ev.Keys
+			// The last full build read the store at built or later: what it read is served.
+			all, keys, since := ev.Reset || failed, ev.Keys, max(rev, p.built)
 			rev = ev.Revision
 			// Coalesce whatever else is already queued into one update.
 		drain:
@@ -173,7 +176,7 @@ func (p *publisher) run(ctx context.Context) error {
 				}
 			}
 			start := time.Now()
-			snap, cause, err := p.update(ctx, all, keys)
+			snap, cause, err := p.update(ctx, all, keys, since, rev)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -192,10 +195,11 @@ func (p *publisher) run(ctx context.Context) error {
 	}
 }
 
-// update returns the snapshot that follows the store after a commit touching keys (every key
-// when all is set), and its cause: "records" for a full build, "patch" for a patch, "health"
-// when only health checks changed. It returns the served snapshot when nothing it serves changed.
-func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answer.Snapshot, string, error) {
+// update returns the snapshot that follows the store after the commits after revision since up
+// to upto, which touched keys (every key when all is set), and its cause: "records" for a full
+// build, "patch" for a patch, "health" when only health checks changed. It returns the served
+// snapshot when nothing it serves changed.
+func (p *publisher) update(ctx context.Context, all bool, keys []string, since, upto uint64) (*answer.Snapshot, string, error) {
 	rebuild := func() (*answer.Snapshot, string, error) {
 		snap, err := p.build(ctx)
 		return snap, "records", err
@@ -212,27 +216,19 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 			return nil, "", err
 		}
 	}
-	if len(keys) > patchLimit {
-		return rebuild()
-	}
-	changed := service.ChangedNames(keys)
-	zones := changed.Zones
-	for id := range changed.Names {
-		if !slices.Contains(zones, id) {
-			zones = append(zones, id)
+	var changes []service.ZoneChange
+	if upto > p.built { // else the last build read these commits already
+		var err error
+		if changes, err = p.d.svc.Changes(ctx, keys, since, patchLimit); err != nil {
+			return nil, "", err
 		}
 	}
 	snap := p.snap
-	for _, id := range zones {
-		names := changed.Names[id]
-		sets, exists, err := p.d.svc.RecordSetsAt(ctx, id, names)
-		if err != nil {
-			return nil, "", err
-		}
-		if !exists {
+	for _, zc := range changes {
+		if !zc.Exists || zc.Whole {
 			return rebuild()
 		}
-		next, err := snap.Patch(id, names, sets)
+		next, err := snap.Patch(zc.ID, zc.Names, zc.Sets)
 		switch {
 		case errors.Is(err, answer.ErrRebuild):
 			return rebuild()
@@ -258,8 +254,13 @@ func (p *publisher) update(ctx context.Context, all bool, keys []string) (*answe
 	return snap, cause, nil
 }
 
-// build compiles every zone of the store, one at a time, under the checker's health states.
+// build compiles every zone of the store, one at a time, under the checker's health states, and
+// sets p.built.
 func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
+	built, err := p.d.st.Revision(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ids, total, err := p.d.svc.ZoneIDList(ctx)
 	if err != nil {
 		return nil, err
@@ -280,6 +281,7 @@ func (p *publisher) build(ctx context.Context) (*answer.Snapshot, error) {
 		// becomes garbage only once it is swapped out and the queries reading it are done.
 		time.AfterFunc(5*time.Second, debug.FreeOSMemory)
 	}
+	p.built = built
 	return snap, nil
 }
 

@@ -7,21 +7,27 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/failoverdns/failoverdns/internal/config"
 	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
+	"github.com/failoverdns/failoverdns/internal/store"
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// runDaemon starts a daemon on loopback with a fresh data dir and stops it when the test ends.
-func runDaemon(t testing.TB) (*Daemon, context.Context) {
+// runDaemon starts a daemon on loopback with a fresh data dir and stops it when the test ends;
+// set, when given, changes the daemon before it runs.
+func runDaemon(t testing.TB, set ...func(*Daemon)) (*Daemon, context.Context) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir, cfg.DNSListen, cfg.APIListen = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	d := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, f := range set {
+		f(d)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	done := make(chan error, 1)
@@ -161,4 +167,74 @@ func TestPublisherFollowsStore(t *testing.T) {
 	}
 	check("a deleted zone", "other.test.", dns.TypeSOA, "REFUSED")
 	check("the first zone after the other's deletion", "fo.pub.test.", dns.TypeA, "192.0.2.20")
+}
+
+// zoneFile is a master file for imp.test with n A records h<i> valued base.<i>.
+func zoneFile(n int, base string) string {
+	var b strings.Builder
+	b.WriteString("$TTL 60\n@ IN SOA ns1.example.net. hostmaster.imp.test. 1 7200 900 1209600 60\n@ IN NS ns1.example.net.\n")
+	for i := range n {
+		fmt.Fprintf(&b, "h%d IN A %s.%d\n", i, base, i)
+	}
+	return b.String()
+}
+
+// TestPublisherFollowsImports: imports bigger than a transaction (written beside the zone's
+// record sets, then switched to) are served whole once the import returns, and the daemon then
+// deletes the record sets the zone no longer reads.
+func TestPublisherFollowsImports(t *testing.T) {
+	d, ctx := runDaemon(t, func(d *Daemon) { d.importChunk = 4 })
+	svc := d.Service()
+	hz, _, err := svc.CreateZone(ctx, "imp.test", "ref-imp", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(file string) {
+		t.Helper()
+		ci, err := svc.ImportMasterFile(ctx, hz.Id, strings.NewReader(file), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.Status != service.StatusInsync {
+			t.Fatalf("import %s is %s when its call returns, want INSYNC", ci.Id, ci.Status)
+		}
+	}
+	load(zoneFile(10, "192.0.2"))
+	for i := range 10 {
+		if got, want := served(d, fmt.Sprintf("h%d.imp.test.", i), dns.TypeA), fmt.Sprintf("192.0.2.%d", i); got != want {
+			t.Errorf("after the first import: h%d = %q, want %q", i, got, want)
+		}
+	}
+	load(zoneFile(7, "198.51.100"))
+	for i := range 10 {
+		want := fmt.Sprintf("198.51.100.%d", i)
+		if i >= 7 {
+			want = "NXDOMAIN"
+		}
+		if got := served(d, fmt.Sprintf("h%d.imp.test.", i), dns.TypeA); got != want {
+			t.Errorf("after the second import: h%d = %q, want %q", i, got, want)
+		}
+	}
+	// The sweeper runs once the import is served; the record sets left are the zone's.
+	z, err := svc.Zone(ctx, hz.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var keys int
+		err := d.st.View(ctx, func(r store.Reader) error {
+			return r.Scan("rrset/", func(string, []byte) error { keys++; return nil })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys == len(z.RecordSets) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d record set keys stored 10 s after the import, want the zone's %d", keys, len(z.RecordSets))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -11,56 +11,100 @@ import (
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// Changed is what a set of store keys touched among the zones: zones whose own record changed
-// (created, deleted, renamed, recounted) and, per zone id, the names whose record sets changed.
-type Changed struct {
-	Zones []string            // ids of zones whose zone/<id> key changed
-	Names map[string][]string // zone id -> canonical names with a changed record set, once each
+// changed is what a set of store keys touched among the zones: zones whose own record changed
+// (created, deleted, renamed, recounted, switched to another record space) and, per record
+// space, the names whose record sets changed.
+type changed struct {
+	zones  []string            // ids of zones whose zone/<id> key changed
+	spaces map[string][]string // record space -> canonical names with a changed record set, once each
 }
 
-// ChangedNames sorts store keys (a change event's) into the zones and names they touched.
-func ChangedNames(keys []string) Changed {
-	c := Changed{Names: map[string][]string{}}
+// changedNames sorts store keys (a change event's) into the zones and names they touched.
+func changedNames(keys []string) changed {
+	c := changed{spaces: map[string][]string{}}
 	seen := map[string]bool{}
 	for _, k := range keys {
 		switch {
 		case strings.HasPrefix(k, zonePrefix):
 			id := k[len(zonePrefix):]
-			if !slices.Contains(c.Zones, id) {
-				c.Zones = append(c.Zones, id)
+			if !slices.Contains(c.zones, id) {
+				c.zones = append(c.zones, id)
 			}
 		case strings.HasPrefix(k, recordPrefix_):
-			id, rest, ok := strings.Cut(k[len(recordPrefix_):], "/")
+			space, rest, ok := strings.Cut(k[len(recordPrefix_):], "/")
 			if !ok {
 				continue
 			}
 			name, _, _ := strings.Cut(rest, "\x00")
-			if seen[id+"/"+name] {
+			if seen[space+"/"+name] {
 				continue
 			}
-			seen[id+"/"+name] = true
-			c.Names[id] = append(c.Names[id], name)
+			seen[space+"/"+name] = true
+			c.spaces[space] = append(c.spaces[space], name)
 		}
 	}
 	return c
 }
 
-// RecordSetsAt returns the record sets of the zone with id at the given canonical names, read in
-// one transaction, and whether the zone exists.
-func (s *Service) RecordSetsAt(ctx context.Context, id string, names []string) (sets []zone.RecordSet, exists bool, err error) {
-	err = s.st.View(ctx, func(r store.Reader) error {
-		if _, ok, err := r.Get(zoneKey(id)); err != nil || !ok {
-			return err
+// ZoneChange is what commits changed in one zone, read as the store holds it now.
+type ZoneChange struct {
+	ID string
+	// Exists is false when the zone no longer exists.
+	Exists bool
+	// Whole means the zone must be read whole again: its record sets were replaced by an import
+	// written beside them, or more than the limit of its names changed. Names and Sets are
+	// then empty.
+	Whole bool
+	// Names are the canonical names whose record sets changed; Sets are the record sets at
+	// those names now.
+	Names []string
+	Sets  []zone.RecordSet
+}
+
+// Changes reads, in one transaction, what the commits after revision since changed in the
+// zones, given the keys they wrote (their change events'). Keys of a record space that is not a
+// zone's (an import writing its new copy of the zone, an old copy being deleted) change nothing.
+// A zone with more than limit changed names is Whole.
+func (s *Service) Changes(ctx context.Context, keys []string, since uint64, limit int) ([]ZoneChange, error) {
+	c := changedNames(keys)
+	ids := slices.Clone(c.zones)
+	for space := range c.spaces {
+		if id := spaceZone(space); !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
-		exists = true
-		for _, name := range names {
-			if sets, err = readAt(r, id, name, sets); err != nil {
+	}
+	slices.Sort(ids)
+	var out []ZoneChange
+	err := s.st.View(ctx, func(r store.Reader) error {
+		out = out[:0]
+		for _, id := range ids {
+			zc := ZoneChange{ID: id}
+			m, err := readMeta(r, id)
+			switch {
+			case errors.Is(err, errNoSuchZone):
+				out = append(out, zc)
+				continue
+			case err != nil:
 				return err
+			}
+			zc.Exists = true
+			zc.Names = c.spaces[m.space()]
+			zc.Whole = m.Switched > since || len(zc.Names) > limit
+			if zc.Whole {
+				zc.Names = nil
+			}
+			for _, name := range zc.Names {
+				if zc.Sets, err = readAt(r, m.space(), name, zc.Sets); err != nil {
+					return err
+				}
+			}
+			if zc.Whole || len(zc.Names) > 0 || slices.Contains(c.zones, id) {
+				out = append(out, zc)
 			}
 		}
 		return nil
 	})
-	return sets, exists, wrapStore("read record sets", err)
+	return out, wrapStore("read changed record sets", err)
 }
 
 // NameServers returns the values of the NS record set at the apex of the hosted zone named by
@@ -73,7 +117,7 @@ func (s *Service) NameServers(ctx context.Context, ref string) ([]string, error)
 		if err != nil {
 			return err
 		}
-		sets, err := readAt(r, m.ID, m.Name, nil)
+		sets, err := readAt(r, m.space(), m.Name, nil)
 		for _, rs := range sets {
 			if rs.Type == "NS" {
 				for _, v := range rs.ResourceRecords {
@@ -86,9 +130,9 @@ func (s *Service) NameServers(ctx context.Context, ref string) ([]string, error)
 	return ns, wrapStore("read name servers", err)
 }
 
-// readAt appends the record sets of zone id named name (canonical) to sets.
-func readAt(r store.Reader, id, name string, sets []zone.RecordSet) ([]zone.RecordSet, error) {
-	err := r.Scan(recordPrefix(id)+name+"\x00", func(k string, v []byte) error {
+// readAt appends the record sets named name in record space space (canonical) to sets.
+func readAt(r store.Reader, space, name string, sets []zone.RecordSet) ([]zone.RecordSet, error) {
+	err := r.Scan(recordPrefix(space)+name+"\x00", func(k string, v []byte) error {
 		var rs zone.RecordSet
 		if err := decodeSet(k, v, &rs); err != nil {
 			return err
@@ -137,7 +181,7 @@ func (s *Service) ZoneParts(ctx context.Context, id string, n int, begin func(z 
 			return err
 		}
 		part := make([]zone.RecordSet, 0, n+1)
-		err = r.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
+		err = r.Scan(recordPrefix(m.space()), func(k string, v []byte) error {
 			part = append(part, zone.RecordSet{})
 			rs := &part[len(part)-1]
 			if err := decodeSet(k, v, rs); err != nil {
@@ -177,7 +221,7 @@ func (s *Service) zoneAt(ctx context.Context, ref string, names ...string) (zone
 			}
 		}
 		for _, n := range read {
-			if z.RecordSets, err = readAt(r, m.ID, n, z.RecordSets); err != nil {
+			if z.RecordSets, err = readAt(r, m.space(), n, z.RecordSets); err != nil {
 				return err
 			}
 		}

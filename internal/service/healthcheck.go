@@ -199,15 +199,23 @@ func (s *Service) DeleteHealthCheck(ctx context.Context, id string) error {
 		}); err != nil {
 			return err
 		}
-		if err := tx.Scan(recordPrefix_, func(k string, v []byte) error {
-			var rs zone.RecordSet
-			if err := decodeSet(k, v, &rs); err != nil {
+		// The record sets of every zone (not those of an import still being written, nor the
+		// old copy of a zone being deleted).
+		if err := tx.Scan(zonePrefix, func(k string, v []byte) error {
+			var m zoneMeta
+			if err := decodeJSON(k, v, &m); err != nil {
 				return err
 			}
-			if rs.HealthCheckId == id {
-				return errorf(CodeHealthCheckInUse, "the health check %s is used by the record set [name='%s', type='%s', set identifier='%s']; delete or change that record set first", id, rs.Name, rs.Type, rs.SetIdentifier)
-			}
-			return nil
+			return tx.Scan(recordPrefix(m.space()), func(k string, v []byte) error {
+				var rs zone.RecordSet
+				if err := decodeSet(k, v, &rs); err != nil {
+					return err
+				}
+				if rs.HealthCheckId == id {
+					return errorf(CodeHealthCheckInUse, "the health check %s is used by the record set [name='%s', type='%s', set identifier='%s']; delete or change that record set first", id, rs.Name, rs.Type, rs.SetIdentifier)
+				}
+				return nil
+			})
 		}); err != nil {
 			return err
 		}

@@ -11,23 +11,38 @@ import (
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// The store's key layout. Every key of a zone's contents starts with the zone's id, so that a
-// change event names the zones it touched.
+// The store's key layout. A zone's record sets live in a record space of their own, named by the
+// zone's metadata: the zone's id, or after an import too big for one transaction the id, a dot
+// and a random suffix (see stage). Every key of a zone's contents starts with its space, so
+// that a change event names the zones it touched.
 const (
 	zonePrefix     = "zone/"     // zone/<id> -> zoneMeta
 	zoneNamePrefix = "zonename/" // zonename/<name> -> id
 	callerPrefix   = "callerref/zone/"
-	recordPrefix_  = "rrset/"  // rrset/<id>/<name>\x00<type>\x00<set id> -> zone.RecordSet
-	changePrefix   = "change/" // change/<id> -> changeRecord
+	recordPrefix_  = "rrset/"   // rrset/<space>/<name>\x00<type>\x00<set id> -> zone.RecordSet
+	changePrefix   = "change/"  // change/<id> -> changeRecord
+	stagingPrefix  = "staging/" // staging/<space> -> "": a space an import is writing
+	retiredPrefix  = "retired/" // retired/<space> -> "": a space no zone reads, to delete
 )
 
-func zoneKey(id string) string       { return zonePrefix + id }
-func zoneNameKey(name string) string { return zoneNamePrefix + name }
-func callerRefKey(ref string) string { return callerPrefix + ref }
-func changeKey(id string) string     { return changePrefix + id }
-func recordPrefix(id string) string  { return recordPrefix_ + id + "/" }
-func recordKey(id string, k zone.Key) string {
-	return recordPrefix(id) + k.Name + "\x00" + k.Type + "\x00" + k.SetIdentifier
+func zoneKey(id string) string         { return zonePrefix + id }
+func zoneNameKey(name string) string   { return zoneNamePrefix + name }
+func callerRefKey(ref string) string   { return callerPrefix + ref }
+func changeKey(id string) string       { return changePrefix + id }
+func stagingKey(space string) string   { return stagingPrefix + space }
+func retiredKey(space string) string   { return retiredPrefix + space }
+func recordPrefix(space string) string { return recordPrefix_ + space + "/" }
+func recordKey(space string, k zone.Key) string {
+	return recordPrefix(space) + relKey(k)
+}
+
+// relKey is the part of a record set's key after its space's prefix.
+func relKey(k zone.Key) string { return k.Name + "\x00" + k.Type + "\x00" + k.SetIdentifier }
+
+// spaceZone returns the id of the zone a record space belongs to (or belonged to).
+func spaceZone(space string) string {
+	id, _, _ := strings.Cut(space, ".")
+	return id
 }
 
 // zoneMeta is what the store keeps of a zone besides its record sets.
@@ -37,6 +52,18 @@ type zoneMeta struct {
 	CallerReference string `json:"CallerReference"`
 	Comment         string `json:"Comment,omitempty"`
 	Count           int64  `json:"ResourceRecordSetCount"`
+	// Records is the record space holding the zone's record sets; empty means the zone's id.
+	Records string `json:"Records,omitempty"`
+	// Switched is the revision that made Records the zone's space (0 for its id).
+	Switched uint64 `json:"Switched,omitempty"`
+}
+
+// space is the record space holding the zone's record sets.
+func (m zoneMeta) space() string {
+	if m.Records != "" {
+		return m.Records
+	}
+	return m.ID
 }
 
 // zone is the zone m describes, without its record sets.
@@ -106,7 +133,7 @@ func resolveZone(r store.Reader, ref string) (zoneMeta, error) {
 func readZone(r store.Reader, m zoneMeta) (zone.Zone, error) {
 	z := m.zone()
 	z.RecordSets = make([]zone.RecordSet, 0, m.Count)
-	err := r.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
+	err := r.Scan(recordPrefix(m.space()), func(k string, v []byte) error {
 		var rs zone.RecordSet
 		if err := decodeSet(k, v, &rs); err != nil {
 			return err

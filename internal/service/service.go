@@ -4,15 +4,10 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +28,9 @@ type Options struct {
 	SyncWait time.Duration
 	// Monitor reports live health check states; nil until the daemon runs checks.
 	Monitor Monitor
+	// ImportChunk is the most record sets an import writes, or deletes, per transaction (see
+	// ImportZone); zero means DefaultImportChunk.
+	ImportChunk int
 }
 
 // Service is failoverdns's operations over a Store. It is safe for concurrent use.
@@ -42,6 +40,8 @@ type Service struct {
 	mu     sync.Mutex // serialises writers, so a batch is planned against the state it commits to
 	served revWaiter
 	events revWaiter // the newest event's Seq
+	// retired is the revision of the last commit that left a record space to delete (Sweeps).
+	retired revWaiter
 }
 
 // New returns a Service over st.
@@ -52,7 +52,11 @@ func New(st store.Store, opts Options) *Service {
 	if opts.SyncWait == 0 {
 		opts.SyncWait = 2 * time.Second
 	}
-	return &Service{st: st, opts: opts, served: revWaiter{ch: make(chan struct{})}, events: revWaiter{ch: make(chan struct{})}}
+	if opts.ImportChunk <= 0 {
+		opts.ImportChunk = DefaultImportChunk
+	}
+	return &Service{st: st, opts: opts, served: revWaiter{ch: make(chan struct{})}, events: revWaiter{ch: make(chan struct{})},
+		retired: revWaiter{ch: make(chan struct{})}}
 }
 
 // HostedZone is a zone's description as Route 53 returns it.
@@ -251,7 +255,7 @@ func (s *Service) DeleteZone(ctx context.Context, ref string) (ChangeInfo, error
 			return err
 		}
 		var keys []string
-		err = tx.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
+		err = tx.Scan(recordPrefix(m.space()), func(k string, v []byte) error {
 			var rs zone.RecordSet
 			if err := decodeSet(k, v, &rs); err != nil {
 				return err
@@ -320,12 +324,12 @@ func (s *Service) ChangeRecordSets(ctx context.Context, ref string, batch zone.C
 			}
 		}
 		for _, k := range diff.Delete {
-			if err := tx.Delete(recordKey(m.ID, k)); err != nil {
+			if err := tx.Delete(recordKey(m.space(), k)); err != nil {
 				return err
 			}
 		}
 		for _, rs := range diff.Put {
-			if err := putJSON(tx, recordKey(m.ID, rs.Key()), rs); err != nil {
+			if err := putJSON(tx, recordKey(m.space(), rs.Key()), rs); err != nil {
 				return err
 			}
 		}
@@ -358,132 +362,6 @@ func planError(err error) error {
 		return fromZoneError(err)
 	}
 	return err
-}
-
-// ImportZone replaces every record set of the zone named by ref with sets (the contents of a
-// master file), after validating the whole result. The old record sets are not decoded: a key
-// that stays is rewritten only when its value changes, and the others are deleted.
-func (s *Service) ImportZone(ctx context.Context, ref string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
-	defer BulkMemory()()
-	return s.importSets(ctx, ref, "", sets, comment)
-}
-
-// ImportMasterFile is ImportZone of the record sets of a master file for the zone. A file that
-// does not parse, or does not make a valid zone, is an InvalidInput error naming the line of
-// each problem; an error reading r is returned as it is.
-func (s *Service) ImportMasterFile(ctx context.Context, ref string, r io.Reader, comment string) (ChangeInfo, error) {
-	defer BulkMemory()()
-	hz, err := s.GetZone(ctx, ref)
-	if err != nil {
-		return ChangeInfo{}, err
-	}
-	sets, err := zone.ParseMasterFile(hz.Name, r)
-	if err != nil {
-		return ChangeInfo{}, planError(err)
-	}
-	// ParseMasterFile validated the sets as a whole zone named hz.Name: no need to parse every
-	// value again, as long as the zone still has that name.
-	return s.importSets(ctx, ref, hz.Name, sets, comment)
-}
-
-// importSets is ImportZone; when validated names a zone, sets are a valid zone of that name.
-//
-// A million record sets are a few hundred megabytes as zone.RecordSet values, more than twice
-// their stored form, so they are not copied (a master file's are the new zone as they are: in
-// Less order, each key once) and they are let go before the transaction: what it writes is
-// encoded first, the values packed into a few large buffers.
-func (s *Service) importSets(ctx context.Context, ref, validated string, sets []zone.RecordSet, comment string) (ChangeInfo, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	hz, err := s.GetZone(ctx, ref)
-	if err != nil {
-		return ChangeInfo{}, err
-	}
-	id := trimPrefix(hz.Id, ZonePrefix)
-	if validated != hz.Name {
-		next := zone.Zone{ID: id, Name: hz.Name}
-		next.Apply(zone.Diff{Put: sets})
-		if err := zone.Validate(&next); err != nil {
-			return ChangeInfo{}, fromZoneError(err)
-		}
-		sets = next.RecordSets
-	}
-	keys, vals, checked, err := encodeSets(id, sets)
-	if err != nil {
-		return ChangeInfo{}, err
-	}
-	count := int64(len(sets))
-	sets = nil // the transaction needs only keys, vals and checked: let the GC have the rest
-	change := s.newChange(comment)
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		m, err := readMeta(tx, id)
-		if err != nil {
-			return err
-		}
-		same := make([]bool, len(keys)) // the stored value is already this one
-		err = tx.Scan(recordPrefix(m.ID), func(k string, v []byte) error {
-			if i, found := slices.BinarySearch(keys, k); found {
-				same[i] = bytes.Equal(v, vals[i])
-				return nil
-			}
-			return tx.Delete(k)
-		})
-		if err != nil {
-			return err
-		}
-		if err := checkRecordChecks(tx, checked); err != nil {
-			return err
-		}
-		for i, k := range keys {
-			if same[i] {
-				continue
-			}
-			if err := tx.Put(k, vals[i]); err != nil {
-				return err
-			}
-		}
-		return s.commit(tx, m, count, &change)
-	})
-	if err != nil {
-		return ChangeInfo{}, wrapStore("import zone", err)
-	}
-	return s.settle(ctx, change, rev), nil
-}
-
-// encodeSets returns the store keys of zone id's record sets in key order (the order in which
-// bbolt inserts by appending; in another it moves the rest of a page that grows until the
-// commit), their values in the same order, and the record sets naming a health check.
-func encodeSets(id string, sets []zone.RecordSet) (keys []string, vals [][]byte, checked []zone.RecordSet, err error) {
-	keys = make([]string, len(sets))
-	order := make([]int32, len(sets))
-	for i := range sets {
-		keys[i], order[i] = recordKey(id, sets[i].Key()), int32(i)
-		if sets[i].HealthCheckId != "" {
-			checked = append(checked, sets[i])
-		}
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
-	sorted := make([]string, len(sets))
-	vals = make([][]byte, len(sets))
-	var (
-		buf   bytes.Buffer
-		enc   = json.NewEncoder(&buf) // as json.Marshal, plus a newline, into one buffer
-		arena []byte
-	)
-	for k, i := range order {
-		rs := &sets[i]
-		buf.Reset()
-		if err := enc.Encode(rs); err != nil {
-			return nil, nil, nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
-		}
-		v := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		if len(arena)+len(v) > cap(arena) {
-			arena = make([]byte, 0, max(1<<20, len(v)))
-		}
-		arena = append(arena, v...)
-		sorted[k], vals[k] = keys[i], arena[len(arena)-len(v):len(arena):len(arena)]
-	}
-	return sorted, vals, checked, nil
 }
 
 // GetChange returns a change's status: INSYNC once this server answers with it.

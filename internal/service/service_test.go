@@ -219,14 +219,6 @@ www IN A 192.0.2.1
 	}
 }
 
-func TestChangedNames(t *testing.T) {
-	got := ChangedNames([]string{"change/C1", "rrset/Z1/a.\x00A\x00", "rrset/Z1/b.\x00A\x00", "rrset/Z1/a.\x00TXT\x00", "zone/Z2", "zonename/x."})
-	want := Changed{Zones: []string{"Z2"}, Names: map[string][]string{"Z1": {"a.", "b."}}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("ChangedNames = %+v, want %+v", got, want)
-	}
-}
-
 // NameServers are the apex NS record set's values, whichever form of the zone's reference is
 // given, and not a delegation's below it.
 func TestNameServers(t *testing.T) {

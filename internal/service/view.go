@@ -25,7 +25,7 @@ func (v *txView) At(name string) ([]zone.RecordSet, error) {
 	if sets, ok := v.read[name]; ok {
 		return sets, nil
 	}
-	sets, err := readAt(v.r, v.m.ID, name, nil)
+	sets, err := readAt(v.r, v.m.space(), name, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +44,6 @@ func (v *txView) exists(k zone.Key) (bool, error) {
 		}
 		return false, nil
 	}
-	_, ok, err := v.r.Get(recordKey(v.m.ID, k))
+	_, ok, err := v.r.Get(recordKey(v.m.space(), k))
 	return ok, err
 }
