@@ -121,6 +121,10 @@ if [ -s "$W/data.tsv" ]; then
     echo
     awk -F'\t' '{print "- " $1 ": " $2}' "$W/batch.txt"
   fi
+  if [ -s "$W/reimport.tsv" ]; then
+    echo
+    awk -F'\t' '{printf "The zone imported again with every address changed (`benchtool bigzone -net 11`), after the batches: import command %s s, the new address of the last name served after %s s, peak resident memory (VmHWM, since the server started) %.0f MiB, %.0f MiB %s s later.\n", $2, $3, $4/1024, $5/1024, s}' s="${SETTLE:-10}" "$W/reimport.tsv"
+  fi
   echo
 fi
 

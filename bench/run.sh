@@ -236,6 +236,22 @@ for ph in $PHASES; do
         sed 's/^/  /' "$WORK/batch.txt"
         printf 'rss_after_batches\t%s\n' "$(rss_kb "$SERVER_PID")" >>"$WORK/batch.txt"
         printf 'peak_rss_kb_import_to_serving\t%s\n' "$peak" >>"$WORK/batch.txt"
+        # The zone imported again with every address changed (11.x.y.z): all of it replaced
+        # while the old one is served.
+        "$BT" bigzone -n "$BIG_N" -net 11 >"$WORK/big2.zone"
+        t0=$(date +%s.%N)
+        timeout "$IMPORT_MAX" "$FDNS_BIN" --api "http://127.0.0.1:$API" zone import big.test "$WORK/big2.zone" >"$d/reimport.log" 2>&1 ||
+          echo "re-import failed or took over ${IMPORT_MAX}s: $(tail -2 "$d/reimport.log")"
+        t1=$(date +%s.%N)
+        for ((i = 0; i < IMPORT_MAX * 10; i++)); do
+          dig @127.0.0.1 -p "$PORT" "$last" A +time=1 +tries=1 +short 2>/dev/null | grep -q '^11\.' && break
+          sleep 0.1
+        done
+        t2=$(date +%s.%N)
+        sleep "$SETTLE"
+        read -r imp srv <<<"$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN{printf "%.1f %.1f", b-a, c-a}')"
+        printf 'reimport\t%s\t%s\t%s\t%s\n' "$imp" "$srv" "$(hwm_kb "$SERVER_PID")" "$(rss_kb "$SERVER_PID")" >"$WORK/reimport.tsv"
+        echo "  re-import: command ${imp}s, serving the new last name after ${srv}s, peak $(($(hwm_kb "$SERVER_PID") / 1024)) MiB"
       fi
       stop_server "$SERVER_PID"; SERVER_PID=""
     done ;;

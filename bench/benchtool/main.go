@@ -240,16 +240,18 @@ func cmdSetup(args []string) error {
 	return err
 }
 
-// cmdBigZone writes a master file of -n A record sets (plus SOA and NS) for -zone.
+// cmdBigZone writes a master file of -n A record sets (plus SOA and NS) for -zone, their
+// addresses in -net.0.0.0/8.
 func cmdBigZone(args []string) error {
 	fs := flag.NewFlagSet("bigzone", flag.ExitOnError)
 	zone := fs.String("zone", "big.test", "zone")
 	n := fs.Int("n", 1_000_000, "record sets")
+	net := fs.Int("net", 10, "first octet of every address")
 	_ = fs.Parse(args)
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	fmt.Fprintf(w, "$ORIGIN %s.\n$TTL 300\n@ IN SOA ns1.%s. hostmaster.%s. 1 7200 900 1209600 300\n@ IN NS ns1.%s.\nns1 IN A 192.0.2.1\n", *zone, *zone, *zone, *zone)
 	for i := range *n {
-		fmt.Fprintf(w, "h%d IN A 10.%d.%d.%d\n", i, i>>16&255, i>>8&255, i&255)
+		fmt.Fprintf(w, "h%d IN A %d.%d.%d.%d\n", i, *net, i>>16&255, i>>8&255, i&255)
 	}
 	return w.Flush()
 }
