@@ -56,7 +56,9 @@ func (w *watchedStore) Update(ctx context.Context, fn func(store.Tx) error) (uin
 	return rev, err
 }
 
-func newStagingService(t *testing.T, chunk int) (*Service, *watchedStore) {
+// newStagingZone returns a service over a watched store that imports 4 record sets per
+// transaction, and the zone big.test created in it.
+func newStagingZone(t *testing.T) (*Service, *watchedStore, HostedZone) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.Options{})
 	if err != nil {
@@ -64,7 +66,12 @@ func newStagingService(t *testing.T, chunk int) (*Service, *watchedStore) {
 	}
 	t.Cleanup(func() { st.Close() })
 	w := &watchedStore{Store: st}
-	return New(w, Options{Nameservers: []string{"ns1.example.net."}, SyncWait: time.Millisecond, ImportChunk: chunk}), w
+	s := New(w, Options{Nameservers: []string{"ns1.example.net."}, SyncWait: time.Millisecond, ImportChunk: 4})
+	hz, _, err := s.CreateZone(context.Background(), "big.test", "ref-big", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, w, hz
 }
 
 // masterFile is a zone file for big.test with n A records named h<i>, valued base.<i>.
@@ -113,11 +120,7 @@ func storeKeys(t *testing.T, st store.Store, prefixes ...string) []string {
 // Sweep, and what is left is the new zone's record sets alone.
 func TestStagedImportIsAtomic(t *testing.T) {
 	ctx := context.Background()
-	s, w := newStagingService(t, 4)
-	hz, _, err := s.CreateZone(ctx, "big.test", "ref-big", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, w, hz := newStagingZone(t)
 	load := func(file string) zone.Zone {
 		t.Helper()
 		if _, err := s.ImportMasterFile(ctx, hz.Id, strings.NewReader(file), ""); err != nil {
@@ -209,11 +212,7 @@ func mustParse(t *testing.T, file string) []zone.RecordSet {
 // wrote; so does it for an import that a crash interrupted (its space still marked staging).
 func TestStagedImportFailureLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	s, w := newStagingService(t, 4)
-	hz, _, err := s.CreateZone(ctx, "big.test", "ref-big", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, w, hz := newStagingZone(t)
 	before, _ := s.Zone(ctx, hz.Id)
 	for _, fail := range []int{2, 4} { // a chunk's commit; the switch's
 		w.fail = w.writes + fail
@@ -231,7 +230,7 @@ func TestStagedImportFailureLeavesNothing(t *testing.T) {
 
 	// A crash during an import: its space marked staging, some record sets written.
 	space := strings.TrimPrefix(hz.Id, ZonePrefix) + ".crashed"
-	_, err = w.Update(ctx, func(tx store.Tx) error {
+	_, err := w.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put(stagingKey(space), nil); err != nil {
 			return err
 		}
@@ -256,11 +255,7 @@ func TestStagedImportFailureLeavesNothing(t *testing.T) {
 // for the keys of a space the zone does not read, and a zone deleted.
 func TestChanges(t *testing.T) {
 	ctx := context.Background()
-	s, w := newStagingService(t, 4)
-	hz, _, err := s.CreateZone(ctx, "big.test", "ref-big", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, w, hz := newStagingZone(t)
 	id := strings.TrimPrefix(hz.Id, ZonePrefix)
 	var keys [][]string
 	var revs []uint64
