@@ -90,7 +90,7 @@ func (s *Service) replaceSets(ctx context.Context, ref, validated string, sets [
 	change := s.newChange(comment)
 	var rev uint64
 	if chunk := s.opts.ImportChunk; count <= int64(chunk) && m.Count <= int64(chunk) {
-		vals, err := sorted.encode(0, len(sorted.keys))
+		keys, vals, err := sorted.encode(0, len(sorted.order))
 		if err != nil {
 			return ChangeInfo{}, 0, err
 		}
@@ -99,7 +99,7 @@ func (s *Service) replaceSets(ctx context.Context, ref, validated string, sets [
 			if err != nil {
 				return err
 			}
-			if err := rewrite(tx, m.space(), sorted.keys, vals); err != nil {
+			if err := rewrite(tx, m.space(), keys, vals); err != nil {
 				return err
 			}
 			if err := checkRecordChecks(tx, checked); err != nil {
@@ -156,9 +156,8 @@ func (s *Service) stage(ctx context.Context, id string, sets sortedSets, switchT
 	space := id + "." + newID("", 12)
 	prefix := recordPrefix(space)
 	chunk := s.opts.ImportChunk
-	for i := 0; i < len(sets.keys); i += chunk {
-		part := sets.keys[i:min(i+chunk, len(sets.keys))]
-		vals, err := sets.encode(i, i+len(part))
+	for i := 0; i < len(sets.order); i += chunk {
+		part, vals, err := sets.encode(i, min(i+chunk, len(sets.order)))
 		if err != nil {
 			return 0, s.abandon(space, err)
 		}
@@ -330,38 +329,45 @@ func (s *Service) sweep(ctx context.Context) error {
 	}
 }
 
-// sortedSets is an import's record sets in store order: their keys relative to a space, in key
-// order (the order in which bbolt inserts by appending; in another it moves the rest of a page
-// that grows until the commit), and their values encoded a range at a time, so that the encoded
-// form of a big import never exists whole beside the parsed one.
+// sortedSets is an import's record sets in store order (the order in which bbolt inserts by
+// appending; in another it moves the rest of a page that grows until the commit), encoded for
+// the store a range at a time, so that the encoded form of a big import never exists whole
+// beside the parsed one.
 type sortedSets struct {
 	sets  []zone.RecordSet
-	order []int32  // indexes into sets, in key order
-	keys  []string // keys[k] is the key of sets[order[k]]
+	order []int32 // indexes into sets, in the order of their keys
 }
 
 // sortSets returns sets in store order, and those naming a health check.
 func sortSets(sets []zone.RecordSet) (s sortedSets, checked []zone.RecordSet) {
-	keys := make([]string, len(sets))
-	s = sortedSets{sets: sets, order: make([]int32, len(sets)), keys: make([]string, len(sets))}
+	s = sortedSets{sets: sets, order: make([]int32, len(sets))}
 	for i := range sets {
-		keys[i], s.order[i] = relKey(sets[i].Key()), int32(i)
+		s.order[i] = int32(i)
 		if sets[i].HealthCheckId != "" {
 			checked = append(checked, sets[i])
 		}
 	}
-	slices.SortFunc(s.order, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
-	for k, i := range s.order {
-		s.keys[k] = keys[i]
-	}
+	// The order of relKey's strings, without making them: a name, type or set identifier that
+	// is a prefix of another sorts first, as it does followed by relKey's zero byte.
+	slices.SortFunc(s.order, func(a, b int32) int {
+		x, y := &sets[a], &sets[b]
+		if c := strings.Compare(x.Name, y.Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Type, y.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(x.SetIdentifier, y.SetIdentifier)
+	})
 	return s, checked
 }
 
-// encode returns the values of the record sets with keys keys[i:j], packed into a few large
-// buffers. It clears each record set once encoded, so that the collector can take what it held
-// while the rest are written: the sets must be the import's own.
-func (s sortedSets) encode(i, j int) ([][]byte, error) {
-	vals := make([][]byte, 0, j-i)
+// encode returns the keys, relative to a space, and the values of the record sets in store order
+// from i to j, the values packed into a few large buffers. It clears each record set once
+// encoded, so that the collector can take what it held while the rest are written: the sets
+// must be the import's own.
+func (s sortedSets) encode(i, j int) (keys []string, vals [][]byte, err error) {
+	keys, vals = make([]string, 0, j-i), make([][]byte, 0, j-i)
 	var (
 		buf   bytes.Buffer
 		enc   = json.NewEncoder(&buf) // as json.Marshal, plus a newline, into one buffer
@@ -371,15 +377,15 @@ func (s sortedSets) encode(i, j int) ([][]byte, error) {
 		rs := &s.sets[n]
 		buf.Reset()
 		if err := enc.Encode(rs); err != nil {
-			return nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
+			return nil, nil, fmt.Errorf("service: encode %s %s: %w", rs.Name, rs.Type, err)
 		}
 		v := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if len(arena)+len(v) > cap(arena) {
 			arena = make([]byte, 0, max(1<<20, len(v)))
 		}
 		arena = append(arena, v...)
-		vals = append(vals, arena[len(arena)-len(v):len(arena):len(arena)])
+		keys, vals = append(keys, relKey(rs.Key())), append(vals, arena[len(arena)-len(v):len(arena):len(arena)])
 		*rs = zone.RecordSet{}
 	}
-	return vals, nil
+	return keys, vals, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,3 +343,23 @@ func TestChanges(t *testing.T) {
 	}
 }
 
+
+// An import is written in the order of its store keys, which sortSets finds without making them.
+func TestSortSetsInKeyOrder(t *testing.T) {
+	var sets []zone.RecordSet
+	for _, name := range []string{"b.x.", "a.x.", "a-.x.", "a.b.x.", "a\\000.x.", "x."} {
+		for _, typ := range []string{"AAAA", "A", "TXT"} {
+			for _, id := range []string{"", "s", "s1", "r"} {
+				sets = append(sets, zone.RecordSet{Name: name, Type: typ, SetIdentifier: id})
+			}
+		}
+	}
+	sorted, _ := sortSets(sets)
+	keys, _, err := sorted.encode(0, len(sets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(keys) || len(keys) != 6*3*4 {
+		t.Errorf("keys out of order: %q", keys)
+	}
+}
