@@ -11,41 +11,6 @@ import (
 	"github.com/failoverdns/failoverdns/internal/zone"
 )
 
-// changed is what a set of store keys touched among the zones: zones whose own record changed
-// (created, deleted, renamed, recounted, switched to another record space) and, per record
-// space, the names whose record sets changed.
-type changed struct {
-	zones  []string            // ids of zones whose zone/<id> key changed
-	spaces map[string][]string // record space -> canonical names with a changed record set, once each
-}
-
-// changedNames sorts store keys (a change event's) into the zones and names they touched.
-func changedNames(keys []string) changed {
-	c := changed{spaces: map[string][]string{}}
-	seen := map[string]bool{}
-	for _, k := range keys {
-		switch {
-		case strings.HasPrefix(k, zonePrefix):
-			id := k[len(zonePrefix):]
-			if !slices.Contains(c.zones, id) {
-				c.zones = append(c.zones, id)
-			}
-		case strings.HasPrefix(k, recordPrefix_):
-			space, rest, ok := strings.Cut(k[len(recordPrefix_):], "/")
-			if !ok {
-				continue
-			}
-			name, _, _ := strings.Cut(rest, "\x00")
-			if seen[space+"/"+name] {
-				continue
-			}
-			seen[space+"/"+name] = true
-			c.spaces[space] = append(c.spaces[space], name)
-		}
-	}
-	return c
-}
-
 // ZoneChange is what commits changed in one zone, read as the store holds it now.
 type ZoneChange struct {
 	ID string
@@ -66,12 +31,29 @@ type ZoneChange struct {
 // zone's (an import writing its new copy of the zone, an old copy being deleted) change nothing.
 // A zone with more than limit changed names is Whole.
 func (s *Service) Changes(ctx context.Context, keys []string, since uint64, limit int) ([]ZoneChange, error) {
-	c := changedNames(keys)
-	ids := slices.Clone(c.zones)
-	for space := range c.spaces {
-		if id := spaceZone(space); !slices.Contains(ids, id) {
-			ids = append(ids, id)
+	// The zones touched: their own keys, and the record spaces of record set keys, which are
+	// all of one space, and each space's together, when they come from one commit.
+	var ids, spaces []string
+	add := func(list []string, v string) []string {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
 		}
+		return list
+	}
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, zonePrefix):
+			ids = add(ids, k[len(zonePrefix):])
+		case strings.HasPrefix(k, recordPrefix_):
+			space, _, ok := strings.Cut(k[len(recordPrefix_):], "/")
+			if ok && (len(spaces) == 0 || spaces[len(spaces)-1] != space) {
+				spaces = add(spaces, space)
+			}
+		}
+	}
+	zoneKeys := slices.Clone(ids)
+	for _, space := range spaces {
+		ids = add(ids, spaceZone(space))
 	}
 	slices.Sort(ids)
 	var out []ZoneChange
@@ -88,7 +70,9 @@ func (s *Service) Changes(ctx context.Context, keys []string, since uint64, limi
 				return err
 			}
 			zc.Exists = true
-			zc.Names = c.spaces[m.space()]
+			if slices.Contains(spaces, m.space()) {
+				zc.Names = changedNames(keys, recordPrefix(m.space()))
+			}
 			zc.Whole = m.Switched > since || len(zc.Names) > limit
 			if zc.Whole {
 				zc.Names = nil
@@ -98,13 +82,27 @@ func (s *Service) Changes(ctx context.Context, keys []string, since uint64, limi
 					return err
 				}
 			}
-			if zc.Whole || len(zc.Names) > 0 || slices.Contains(c.zones, id) {
+			if zc.Whole || len(zc.Names) > 0 || slices.Contains(zoneKeys, id) {
 				out = append(out, zc)
 			}
 		}
 		return nil
 	})
 	return out, wrapStore("read changed record sets", err)
+}
+
+// changedNames returns the names of the record sets whose keys, among keys, have the prefix of a
+// record space, sorted and once each.
+func changedNames(keys []string, prefix string) []string {
+	var names []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			name, _, _ := strings.Cut(k[len(prefix):], "\x00")
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // NameServers returns the values of the NS record set at the apex of the hosted zone named by
