@@ -90,8 +90,9 @@ func (s *Service) replaceSets(ctx context.Context, ref, validated string, sets [
 	change := s.newChange(comment)
 	var rev uint64
 	if chunk := s.opts.ImportChunk; count <= int64(chunk) && m.Count <= int64(chunk) {
-		keys, vals, err := sorted.encode(0, len(sorted.order))
-		if err != nil {
+		var keys []string
+		var vals [][]byte
+		if keys, vals, err = sorted.encode(0, len(sorted.order)); err != nil {
 			return ChangeInfo{}, 0, err
 		}
 		rev, err = s.st.Update(ctx, func(tx store.Tx) error {

@@ -363,3 +363,32 @@ func TestSortSetsInKeyOrder(t *testing.T) {
 		t.Errorf("keys out of order: %q", keys)
 	}
 }
+
+// An import naming a health check that does not exist is refused and changes nothing, whether
+// it is written in place or beside the zone.
+func TestImportNamesMissingCheck(t *testing.T) {
+	ctx := context.Background()
+	s, w, hz := newStagingZone(t)
+	before, _ := s.Zone(ctx, hz.Id)
+	for _, n := range []int{1, 10} { // in one transaction; in several
+		sets := mustParse(t, masterFile(n, "192.0.2"))
+		for i := range sets {
+			if sets[i].Type == "A" {
+				sets[i].SetIdentifier, sets[i].Failover, sets[i].HealthCheckId = "p", "PRIMARY", "no-such-check"
+			}
+		}
+		_, err := s.ImportZone(ctx, hz.Id, sets, "")
+		if code(err) != CodeNoSuchHealthCheck {
+			t.Errorf("importing %d sets naming a missing check: %v, want %s", n, err, CodeNoSuchHealthCheck)
+		}
+		if z, _ := s.Zone(ctx, hz.Id); zoneText(z) != zoneText(before) {
+			t.Errorf("a refused import of %d sets changed the zone:\n%s", n, zoneText(z))
+		}
+	}
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := storeKeys(t, w, recordPrefix_); len(got) != len(before.RecordSets) {
+		t.Errorf("record set keys after the refused imports and Sweep: %q", got)
+	}
+}
