@@ -183,7 +183,10 @@ func TestStagedImportIsAtomic(t *testing.T) {
 		t.Errorf("marks left after Sweep: %q", got)
 	}
 	var m zoneMeta
-	if err := w.View(ctx, func(r store.Reader) (err error) { m, err = readMeta(r, strings.TrimPrefix(hz.Id, ZonePrefix)); return err }); err != nil {
+	if err := w.View(ctx, func(r store.Reader) (err error) {
+		m, err = readMeta(r, strings.TrimPrefix(hz.Id, ZonePrefix))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	keys := storeKeys(t, w, recordPrefix_)
@@ -342,7 +345,6 @@ func TestChanges(t *testing.T) {
 		t.Errorf("Changes after the zone's deletion: %+v", got)
 	}
 }
-
 
 // An import is written in the order of its store keys, which sortSets finds without making them.
 func TestSortSetsInKeyOrder(t *testing.T) {
