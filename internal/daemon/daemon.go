@@ -97,7 +97,7 @@ func (d *Daemon) Run(ctx context.Context, ready func() error) (err error) {
 		var after uint64
 		for ok := true; ok; after, ok = d.svc.AwaitRetired(ctx, after) {
 			if err := d.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
-				d.log.Error("deleting the old copy of a zone failed; the next import retries", "err", err)
+				d.log.Error("deleting the old copy of a zone failed; retried after the next import of more than 50,000 record sets, or at the next start", "err", err)
 			}
 		}
 		close(swept)

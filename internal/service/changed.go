@@ -64,18 +64,22 @@ func (s *Service) Changes(ctx context.Context, keys []string, since uint64, limi
 			m, err := readMeta(r, id)
 			switch {
 			case errors.Is(err, errNoSuchZone):
-				out = append(out, zc)
+				// Deleted, when its own key changed; else these are record sets of a zone
+				// deleted before (an old copy swept after it).
+				if slices.Contains(zoneKeys, id) {
+					out = append(out, zc)
+				}
 				continue
 			case err != nil:
 				return err
 			}
 			zc.Exists = true
-			if slices.Contains(spaces, m.space()) {
+			zc.Whole = m.Switched > since
+			if !zc.Whole && slices.Contains(spaces, m.space()) {
 				zc.Names = changedNames(keys, recordPrefix(m.space()))
-			}
-			zc.Whole = m.Switched > since || len(zc.Names) > limit
-			if zc.Whole {
-				zc.Names = nil
+				if len(zc.Names) > limit {
+					zc.Whole, zc.Names = true, nil
+				}
 			}
 			for _, name := range zc.Names {
 				if zc.Sets, err = readAt(r, m.space(), name, zc.Sets); err != nil {

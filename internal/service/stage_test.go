@@ -344,6 +344,10 @@ func TestChanges(t *testing.T) {
 	if got, _ := s.Changes(ctx, keys[len(keys)-1], revs[len(revs)-1]-1, 100); len(got) != 1 || got[0].ID != id || got[0].Exists {
 		t.Errorf("Changes after the zone's deletion: %+v", got)
 	}
+	// The record sets of a zone deleted before (an old copy of it swept since) change nothing.
+	if got, _ := s.Changes(ctx, []string{recordKey(id+".old", zone.Key{Name: "h1.big.test.", Type: "A"})}, revs[len(revs)-1], 100); len(got) != 0 {
+		t.Errorf("Changes for a deleted zone's old record sets: %+v, want nothing", got)
+	}
 }
 
 // An import is written in the order of its store keys, which sortSets finds without making them.
