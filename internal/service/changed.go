@@ -215,7 +215,7 @@ func (s *Service) zoneAt(ctx context.Context, ref string, names ...string) (zone
 		if err != nil {
 			return err
 		}
-		z = zone.Zone{ID: m.ID, Name: m.Name, CallerReference: m.CallerReference, Comment: m.Comment}
+		z = m.zone()
 		read := []string{m.Name}
 		for _, n := range names {
 			if !slices.Contains(read, n) {

@@ -148,11 +148,12 @@ func rewrite(tx store.Tx, space string, keys []string, vals [][]byte) error {
 	return nil
 }
 
-// stage writes the record sets into a new record space of zone id, ImportChunk per transaction, then switches the zone to that space in one transaction,
-// in which switch may check the zone and change its metadata. The space being written is marked
-// staging, and the zone's old space is marked retired when the switch commits: sweep deletes
-// both kinds, so a failed or interrupted import leaves no keys behind for long. It returns the
-// switch's revision. The caller holds s.mu.
+// stage writes the record sets into a new record space of zone id, ImportChunk per transaction,
+// then switches the zone to that space in one transaction, in which switchTo may check the zone
+// and change its metadata. The space being written is marked staging, and the zone's old space
+// is marked retired when the switch commits: Sweep deletes both kinds, so a failed or
+// interrupted import leaves no keys behind for long. It returns the switch's revision. The
+// caller holds s.mu.
 func (s *Service) stage(ctx context.Context, id string, sets sortedSets, switchTo func(tx store.Tx, m *zoneMeta) error) (uint64, error) {
 	space := id + "." + newID("", 12)
 	prefix := recordPrefix(space)
@@ -208,12 +209,7 @@ func (s *Service) stage(ctx context.Context, id string, sets sortedSets, switchT
 // sweep deletes the space.
 func (s *Service) abandon(space string, err error) error {
 	// Not under the import's context, which may be what failed.
-	rev, rerr := s.st.Update(context.Background(), func(tx store.Tx) error {
-		if err := tx.Delete(stagingKey(space)); err != nil {
-			return err
-		}
-		return tx.Put(retiredKey(space), nil)
-	})
+	rev, rerr := s.st.Update(context.Background(), func(tx store.Tx) error { return retire(tx, space) })
 	if rerr != nil {
 		return errors.Join(err, fmt.Errorf("retiring the import's record space %s: %w", space, rerr))
 	}
@@ -221,8 +217,29 @@ func (s *Service) abandon(space string, err error) error {
 	return err
 }
 
+// retire marks the record space an import was writing as one to delete.
+func retire(tx store.Tx, space string) error {
+	if err := tx.Delete(stagingKey(space)); err != nil {
+		return err
+	}
+	return tx.Put(retiredKey(space), nil)
+}
+
 // errStop ends a Scan early.
 var errStop = errors.New("stop")
+
+// firstRetired returns the first record space marked retired, "" when there is none.
+func firstRetired(r store.Reader) (string, error) {
+	var space string
+	err := r.Scan(retiredPrefix, func(k string, _ []byte) error {
+		space = k[len(retiredPrefix):]
+		return errStop
+	})
+	if err == errStop {
+		err = nil
+	}
+	return space, err
+}
 
 // Sweep deletes the old record sets of zones that imports replaced, and what failed or
 // interrupted imports left in the store, ImportChunk keys per transaction.
@@ -238,10 +255,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err == nil && len(staging) > 0 {
 		_, err = s.st.Update(ctx, func(tx store.Tx) error {
 			for _, space := range staging {
-				if err := tx.Delete(stagingKey(space)); err != nil {
-					return err
-				}
-				if err := tx.Put(retiredKey(space), nil); err != nil {
+				if err := retire(tx, space); err != nil {
 					return err
 				}
 			}
@@ -273,19 +287,16 @@ func (s *Service) AwaitRetired(ctx context.Context, after uint64) (uint64, bool)
 // idempotent.
 //
 // Deleting a million keys allocates a few hundred megabytes over its transactions. When it
-// starts, the heap may still hold the snapshot the import's replaced, which the collector
+// starts, the heap may still hold the snapshot the import replaced, which the collector
 // counted live last, and lets the heap grow to twice that: a collection first, and the bulk
 // limit from there.
 func (s *Service) sweep(ctx context.Context) error {
-	found := false
-	err := s.st.View(ctx, func(r store.Reader) error {
-		err := r.Scan(retiredPrefix, func(string, []byte) error { found = true; return errStop })
-		if err == errStop {
-			err = nil
-		}
+	var first string
+	err := s.st.View(ctx, func(r store.Reader) (err error) {
+		first, err = firstRetired(r)
 		return err
 	})
-	if err != nil || !found {
+	if err != nil || first == "" {
 		return wrapStore("sweep", err)
 	}
 	runtime.GC()
@@ -293,12 +304,8 @@ func (s *Service) sweep(ctx context.Context) error {
 	for {
 		done := false
 		_, err := s.st.Update(ctx, func(tx store.Tx) error {
-			var space string
-			err := tx.Scan(retiredPrefix, func(k string, _ []byte) error {
-				space = k[len(retiredPrefix):]
-				return errStop
-			})
-			if err != nil && err != errStop {
+			space, err := firstRetired(tx)
+			if err != nil {
 				return err
 			}
 			if space == "" {
