@@ -69,14 +69,16 @@ func cmdHTTP(args []string) error {
 		served.Add(1)
 		io.WriteString(w, "ok\n")
 	})
-	for _, a := range addrs {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
+	if *lean {
+		if err := serveLean(addrs, &served); err != nil {
 			return err
 		}
-		if *lean {
-			go serveLean(l, &served)
-		} else {
+	} else {
+		for _, a := range addrs {
+			l, err := net.Listen("tcp", a)
+			if err != nil {
+				return err
+			}
 			go func() { _ = http.Serve(l, h) }()
 		}
 	}
@@ -86,56 +88,6 @@ func cmdHTTP(args []string) error {
 	<-ch
 	fmt.Fprintf(os.Stderr, "served %d requests\n", served.Load())
 	return nil
-}
-
-// leanResponse is serveLean's answer to every request.
-const leanResponse = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
-
-// serveLean answers each request head (up to an empty line) on l's connections with
-// leanResponse, in one write per read. It stands for backends on other machines in the 10,000-check
-// scenario, where they share the client's core with dnsperf: net/http spends several times its
-// CPU per request there. It handles bodiless keep-alive requests only, which is what the checks send.
-func serveLean(l net.Listener, served *atomic.Uint64) {
-	const end = "\r\n\r\n"
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			buf := make([]byte, 4096)
-			var out []byte
-			matched := 0 // bytes of end seen at the tail of what was read so far
-			for {
-				n, err := c.Read(buf)
-				out = out[:0]
-				for _, b := range buf[:n] {
-					switch {
-					case b == end[matched]:
-						matched++
-					case b == '\r':
-						matched = 1
-					default:
-						matched = 0
-					}
-					if matched == len(end) {
-						matched = 0
-						out = append(out, leanResponse...)
-						served.Add(1)
-					}
-				}
-				if len(out) > 0 {
-					if _, werr := c.Write(out); werr != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
 }
 
 type api struct{ base string }
