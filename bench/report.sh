@@ -131,8 +131,9 @@ fi
 if [ -s "$W/lag-load.txt" ]; then
   echo "## E. Scale of checks: $(grep -o 'created [0-9]*' "$W/checks.txt" | awk '{print $2}') HTTP checks at a 1 s interval"
   echo
-  echo "Backends: \`benchtool http -lean\` (a keep-alive responder that does not parse requests) on 100 ports"
-  echo "of 127.0.0.1, on CPU 1 with dnsperf, which they take a share of. $(cat "$W/checks.txt")."
+  echo "Backends: \`benchtool http -lean\` (a keep-alive responder that does not parse requests, one epoll loop) on"
+  echo "100 ports of 127.0.0.1, on CPU 1 with dnsperf, which they take $(cat "$W/backends-cpu.txt" 2>/dev/null || echo '?') % of while they answer the checks"
+  echo "(the client's load on the server drops with it). $(cat "$W/checks.txt")."
   echo "Schedule lag from failoverdns_health_schedule_lag_seconds (bucket upper bounds):"
   echo
   echo "| window | probes/s | lag p50 | lag p99 |"

@@ -262,13 +262,17 @@ for ph in $PHASES; do
     start failoverdns "$WORK/$ph-failoverdns" bench.test "$ZONE" || continue
     "$BT" checks -api "http://127.0.0.1:$API" -n "$NCHECKS" -interval 1 -base 20000 -ports 100 | tee "$WORK/checks.txt" | sed 's/^/  /'
     sleep 5
+    bt0=$(proc_ticks "$HELPER_PID"); w0=$(date +%s%N)
     "$BT" lag -api "http://127.0.0.1:$API" -window "${LAG_SECS}s" >"$WORK/lag-idle.txt" &
     lagpid=$!
     wait $lagpid
+    # the backends' share of CPU 1 (dnsperf's) while they answer the checks
+    awk -v a="$bt0" -v b="$(proc_ticks "$HELPER_PID")" -v w0="$w0" -v w1="$(date +%s%N)" \
+      'BEGIN {printf "%.0f\n", (b-a)/100/((w1-w0)/1e9)*100}' >"$WORK/backends-cpu.txt"
     sed 's/^/  idle: /' "$WORK/lag-idle.txt"
-    "$BT" lag -api "http://127.0.0.1:$API" -window "$((DURATION + 2))s" >"$WORK/lag-load.txt" &
+    "$BT" lag -api "http://127.0.0.1:$API" -window "$((REPEATS * (DURATION + 1) + 1))s" >"$WORK/lag-load.txt" &
     lagpid=$!
-    THREADS_LIST=1 REPEATS=1 measure checks failoverdns-10k "$HERE/queries.txt"
+    THREADS_LIST=1 measure checks failoverdns-10k "$HERE/queries.txt"
     wait $lagpid
     sed 's/^/  under load: /' "$WORK/lag-load.txt"
     stop_server "$SERVER_PID"; SERVER_PID=""
