@@ -1,12 +1,13 @@
 package health
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
 
 // TestGauges: the gauges of every check agree with its Status, the newest observation included
-// once the history has wrapped around.
+// once the history has wrapped around, and come in id order as checks are added and removed.
 func TestGauges(t *testing.T) {
 	tr := NewTracker(3)
 	mustSet(t, tr, "a", web(nil))
@@ -33,4 +34,23 @@ func TestGauges(t *testing.T) {
 			t.Errorf("a's newest latency %v, want 5ms", g.Latency)
 		}
 	}
+	mustSet(t, tr, "c", web(nil))
+	mustSet(t, tr, "0", web(nil))
+	if got := gaugeIDs(tr); got != "0 a b c" {
+		t.Errorf("gauges of %s, want 0 a b c", got)
+	}
+	tr.Remove("a", t0)
+	mustSet(t, tr, "b", web(nil)) // a change keeps the order
+	if got := gaugeIDs(tr); got != "0 b c" {
+		t.Errorf("gauges of %s after removing a, want 0 b c", got)
+	}
+}
+
+// gaugeIDs lists the ids of tr's gauges in their order.
+func gaugeIDs(tr *Tracker) string {
+	var ids []string
+	for _, g := range tr.Gauges() {
+		ids = append(ids, g.ID)
+	}
+	return strings.Join(ids, " ")
 }

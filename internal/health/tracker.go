@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -71,11 +72,15 @@ type Gauge struct {
 	Observed bool
 }
 
-// Gauges returns the Gauge of every check, in no particular order.
+// Gauges returns the Gauge of every check, in id order. The order is kept until a check is added
+// or removed: sorting 10,000 checks for every scrape cost a few milliseconds of the DNS core.
 func (t *Tracker) Gauges() []Gauge {
-	out := make([]Gauge, 0, len(t.checks))
-	for id, c := range t.checks {
-		g := Gauge{ID: id, Type: c.cfg.Type, Healthy: c.healthy, Measured: c.measured}
+	if t.byID == nil {
+		t.byID = slices.SortedFunc(maps.Values(t.checks), func(a, b *check) int { return strings.Compare(a.id, b.id) })
+	}
+	out := make([]Gauge, 0, len(t.byID))
+	for _, c := range t.byID {
+		g := Gauge{ID: c.id, Type: c.cfg.Type, Healthy: c.healthy, Measured: c.measured}
 		if n := len(c.hist); n > 0 {
 			g.Latency, g.Observed = c.hist[(c.next+n-1)%n].Latency, true
 		}
@@ -125,6 +130,8 @@ type Tracker struct {
 	parents map[string][]string
 	// forced holds the ids of checks with a Force in effect.
 	forced map[string]struct{}
+	// byID is every check in id order, for Gauges; nil when a check was added or removed since.
+	byID []*check
 }
 
 type check struct {
@@ -189,6 +196,7 @@ func (t *Tracker) Set(id string, cfg Config, now time.Time) ([]Transition, error
 	if !existed {
 		c = &check{id: id, cfg: cfg, measured: initialMeasured(&cfg), since: now}
 		t.checks[id] = c
+		t.byID = nil
 		t.link(c)
 		c.healthy, _ = t.evaluate(c)
 		return t.propagate(nil, c, now, "child "+id+" was added"), nil
@@ -217,6 +225,7 @@ func (t *Tracker) Remove(id string, now time.Time) []Transition {
 	t.unlink(c)
 	delete(t.checks, id)
 	delete(t.forced, id)
+	t.byID = nil
 	return t.propagate(nil, c, now, "child "+id+" was removed")
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/failoverdns/failoverdns/internal/dnsserver"
 	"github.com/failoverdns/failoverdns/internal/health"
 	"github.com/failoverdns/failoverdns/internal/service"
+	"github.com/failoverdns/failoverdns/internal/yield"
 )
 
 // Checker is what metrics reads from the health checker at scrape time.
@@ -103,7 +103,14 @@ func (m *Metrics) serve(w http.ResponseWriter, r *http.Request) {
 		defer gz.Close()
 		out = gz
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
+	// A scrape of 10,000 checks is 2.8 MB, 10 ms of formatting (30 ms gzipped) on the core the
+	// DNS readers answer from. It yields after each 16 KiB: 10,000 checks, DNS at 20,000 q/s on
+	// one core and a scrape a second, p99 0.25 ms without scrapes, 2.8 ms with them and no yield,
+	// 1.3 ms yielding after each 64 KiB, 0.27 ms after each 16 KiB (gzipped: 0.65 ms; the
+	// compressor works in 64 KiB blocks).
+	yw := yield.NewWriter(out)
+	defer yw.Close()
+	bw := bufio.NewWriterSize(yw, 16<<10)
 	defer bw.Flush()
 	enc := expfmt.NewEncoder(bw, format)
 	for _, f := range fams {
@@ -136,9 +143,9 @@ const (
 	helpProbeLatency = "Latency of the check's latest probe."
 )
 
-// writeCheckGauges writes the per-check gauge families in the text format, checks by ID.
+// writeCheckGauges writes the per-check gauge families in the text format, in the order of
+// gauges (the Checker's: by ID).
 func writeCheckGauges(w *bufio.Writer, gauges []health.Gauge) {
-	slices.SortFunc(gauges, func(a, b health.Gauge) int { return strings.Compare(a.ID, b.ID) })
 	var line []byte
 	family := func(name, help string, value func(g *health.Gauge) (float64, bool)) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -168,6 +175,9 @@ func writeCheckGauges(w *bufio.Writer, gauges []health.Gauge) {
 // appendLabelValue appends v escaped as the text format wants a label value: backslash, double
 // quote and line feed.
 func appendLabelValue(b []byte, v string) []byte {
+	if !strings.ContainsAny(v, "\\\"\n") {
+		return append(b, v...) // check ids: nothing to escape
+	}
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; c {
 		case '\\', '"':

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func (f fakeChecker) Gauges() []health.Gauge {
 		}
 		out = append(out, g)
 	}
+	slices.SortFunc(out, func(a, b health.Gauge) int { return strings.Compare(a.ID, b.ID) }) // as the Checker's
 	return out
 }
 

@@ -1,6 +1,7 @@
 package yield
 
 import (
+	"net"
 	"runtime"
 	"testing"
 	"time"
@@ -29,5 +30,57 @@ func TestYield(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, y.Yield); n != 0 {
 		t.Errorf("a yield makes %v allocations", n)
+	}
+}
+
+// countWriter counts the writes that reach it.
+type countWriter struct{ n int }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n++; return len(p), nil }
+
+// TestWriterLetsWaitingReadersIn: on one P, a goroutine waiting for a datagram that has arrived
+// runs after the first write through a Writer, not when the writing goroutine is done (or
+// preempted). Without the yield the reader would see all 100 writes made.
+func TestWriterLetsWaitingReadersIn(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("elsewhere a yield is runtime.Gosched, which does not poll the network")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var cw countWriter
+	seen := make(chan int, 1)
+	waiting := make(chan struct{})
+	go func() {
+		close(waiting)
+		buf := make([]byte, 16)
+		if _, _, err := conn.ReadFrom(buf); err != nil {
+			seen <- -1
+			return
+		}
+		seen <- cw.n // the writes made when this goroutine ran again
+	}()
+	<-waiting
+	runtime.Gosched() // let the reader park in the network poller
+	c, err := net.Dial("udp", conn.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("x")); err != nil { // on loopback, in the socket on return
+		t.Fatal(err)
+	}
+	w := NewWriter(&cw)
+	defer w.Close()
+	for range 100 {
+		if _, err := w.Write([]byte("chunk")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := <-seen; got < 1 || got >= 100 {
+		t.Errorf("the waiting reader ran after %d of 100 writes, want after the first few", got)
 	}
 }
