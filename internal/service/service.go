@@ -42,6 +42,7 @@ type Service struct {
 	events revWaiter // the newest event's Seq
 	// retired is the revision of the last commit that left a record space to delete (Sweeps).
 	retired revWaiter
+	lists   listOrder // of the zone listed last
 }
 
 // New returns a Service over st.

@@ -52,6 +52,9 @@ type Reader interface {
 	// and Delete (for example delete every key it is passed); the scan then continues with the
 	// first key after the current one.
 	Scan(prefix string, fn func(key string, value []byte) error) error
+	// Seen returns the revision of the last commit before the transaction began: what it reads
+	// is the state of that revision (and, in a Tx, its own writes).
+	Seen() uint64
 }
 
 // Tx reads and writes within a read-write transaction.

@@ -9,11 +9,11 @@ import (
 // reversed ("www.example.com." sorts as "com.example.www.", so "a-b" comes before "a"), then by
 // type, then by set identifier (a record set without one comes first).
 func Less(a, b RecordSet) bool {
-	return compareKey(a.Key(), b.Key()) < 0
+	return CompareKeys(a.Key(), b.Key()) < 0
 }
 
-// compareKey orders keys as Less orders record sets.
-func compareKey(a, b Key) int {
+// CompareKeys orders keys as Less orders record sets.
+func CompareKeys(a, b Key) int {
 	if c := CompareNames(a.Name, b.Name); c != 0 {
 		return c
 	}
@@ -116,29 +116,37 @@ func sortKey(name string) string {
 }
 
 // sortRecordSets sorts sets in Less order, computing each name's sort key once.
-func sortRecordSets(sets []RecordSet) {
-	if slices.IsSortedFunc(sets, func(a, b RecordSet) int { return compareKey(a.Key(), b.Key()) }) {
+func sortRecordSets(sets []RecordSet) { sortByKey(sets, RecordSet.Key) }
+
+// SortKeys sorts keys in Less order, computing each name's sort key once.
+func SortKeys(keys []Key) { sortByKey(keys, func(k Key) Key { return k }) }
+
+// sortByKey sorts xs in Less order of their keys, computing each name's sort key once.
+func sortByKey[T any](xs []T, key func(T) Key) {
+	if slices.IsSortedFunc(xs, func(a, b T) int { return CompareKeys(key(a), key(b)) }) {
 		return
 	}
 	type item struct {
-		key string
-		rs  RecordSet
+		name string // sortKey of the name
+		k    Key
+		x    T
 	}
-	items := make([]item, len(sets))
-	for i := range sets {
-		items[i] = item{sortKey(sets[i].Name), sets[i]}
+	items := make([]item, len(xs))
+	for i, x := range xs {
+		k := key(x)
+		items[i] = item{sortKey(k.Name), k, x}
 	}
 	slices.SortFunc(items, func(a, b item) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
+		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.rs.Type, b.rs.Type); c != 0 {
+		if c := strings.Compare(a.k.Type, b.k.Type); c != 0 {
 			return c
 		}
-		return strings.Compare(a.rs.SetIdentifier, b.rs.SetIdentifier)
+		return strings.Compare(a.k.SetIdentifier, b.k.SetIdentifier)
 	})
 	for i := range items {
-		sets[i] = items[i].rs
+		xs[i] = items[i].x
 	}
 }
 
@@ -146,7 +154,7 @@ func sortRecordSets(sets []RecordSet) {
 // where it would be inserted and false. z.RecordSets must be in Less order.
 func (z *Zone) Find(k Key) (int, bool) {
 	return slices.BinarySearchFunc(z.RecordSets, k, func(rs RecordSet, k Key) int {
-		return compareKey(rs.Key(), k)
+		return CompareKeys(rs.Key(), k)
 	})
 }
 

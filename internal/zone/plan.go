@@ -415,7 +415,7 @@ func (w *working) diff() Diff {
 		}
 	}
 	sortRecordSets(d.Put)
-	slices.SortFunc(d.Delete, compareKey)
+	slices.SortFunc(d.Delete, CompareKeys)
 	return d
 }
 

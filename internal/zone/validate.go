@@ -735,7 +735,7 @@ func validateZone(z *Zone, parseValues bool, prefix func(i int) string) error {
 	start := 0
 	for i := range z.RecordSets {
 		rs := &z.RecordSets[i]
-		if i > 0 && compareKey(z.RecordSets[i-1].Key(), rs.Key()) >= 0 {
+		if i > 0 && CompareKeys(z.RecordSets[i-1].Key(), rs.Key()) >= 0 {
 			add(i, fmt.Sprintf("Record set %s is out of order or listed twice", setDesc(rs.Key())))
 		}
 		c, probs := checkRecordSet(z.Name, *rs, checkOpts{parseValues: parseValues, stored: true})

@@ -152,7 +152,7 @@ func (z *Zone) merge(d Diff) {
 		case j == len(puts):
 			c = -1
 		default:
-			c = compareKey(z.RecordSets[i].Key(), puts[j].Key())
+			c = CompareKeys(z.RecordSets[i].Key(), puts[j].Key())
 		}
 		switch {
 		case c < 0:

@@ -224,7 +224,11 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 		return beginErr(err)
 	}
 	defer func() { _ = btx.Rollback() }()
-	r := &reader{data: btx.Bucket(dataBucket), drop: s.dropper(btx)}
+	seen, err := readRevision(btx.Bucket(metaBucket))
+	if err != nil {
+		return fmt.Errorf("store/bolt: %w", err)
+	}
+	r := &reader{data: btx.Bucket(dataBucket), seen: seen, drop: s.dropper(btx)}
 	defer func() { r.done = true }()
 	err = fn(r)
 	s.ended(r)
@@ -253,7 +257,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (uint64, er
 	if err != nil {
 		return 0, fmt.Errorf("store/bolt: %w", err)
 	}
-	t := &tx{reader: reader{data: btx.Bucket(dataBucket), drop: s.dropper(btx)}, next: rev + 1}
+	t := &tx{reader: reader{data: btx.Bucket(dataBucket), seen: rev, drop: s.dropper(btx)}, next: rev + 1}
 	err = func() error {
 		defer func() { t.done = true }()
 		return fn(t)
@@ -383,11 +387,15 @@ func (s *Store) Close() error {
 // reader is the store.Reader of a View, and the reading half of a tx.
 type reader struct {
 	data    *bbolt.Bucket
+	seen    uint64 // the revision of the last commit before the transaction began
 	done    bool   // set when the View or Update returns
 	writes  int    // Puts and Deletes so far, so that Scan knows when to reposition
 	scanned int    // keys Scan has visited
 	drop    func() // hands the pages of the file mapped back to the kernel (Store.dropper)
 }
+
+// Seen implements store.Reader.
+func (r *reader) Seen() uint64 { return r.seen }
 
 // Get implements store.Reader.
 func (r *reader) Get(key string) ([]byte, bool, error) {

@@ -502,6 +502,9 @@ func testRevision(t *testing.T, s store.Store) {
 			if r := tx.Revision(); r != want {
 				t.Errorf("Tx.Revision in Update #%d = %d, want %d", want, r, want)
 			}
+			if r := tx.Seen(); r != want-1 {
+				t.Errorf("Tx.Seen in Update #%d = %d, want %d", want, r, want-1)
+			}
 			// Several writes, and the same key twice, still make one commit.
 			if err := tx.Put("a", []byte{byte(want)}); err != nil {
 				return err
@@ -516,6 +519,14 @@ func testRevision(t *testing.T, s store.Store) {
 		}
 		if r := revision(t, s); r != want {
 			t.Fatalf("Revision after Update #%d = %d, want %d", want, r, want)
+		}
+		if err := s.View(ctx, func(r store.Reader) error {
+			if seen := r.Seen(); seen != want {
+				t.Errorf("Reader.Seen after Update #%d = %d, want %d", want, seen, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 	}
 
