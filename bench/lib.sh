@@ -231,3 +231,26 @@ answers() {
     echo "$name $type ${st:-NOANSWER} | $(echo "$o" | grep -v '^;' | grep -v '^$' | awk '{$2=""; print}' | sort | tr '\n' ';')"
   done
 }
+
+# cap_cpu PID PERCENT -- move process PID into a new cpu cgroup allowed PERCENT % of one CPU
+# (quota per 10 ms period; cgroup v2 or v1); prints the cgroup's directory, fails without one.
+cap_cpu() {
+  local pid=$1 pct=$2 g
+  if [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+    g=/sys/fs/cgroup/fdns-bench-cap
+    mkdir -p "$g" && echo "$((pct * 100)) 10000" >"$g/cpu.max" || return 1
+  elif [ -d /sys/fs/cgroup/cpu ]; then
+    g=/sys/fs/cgroup/cpu/fdns-bench-cap
+    mkdir -p "$g" && echo 10000 >"$g/cpu.cfs_period_us" && echo "$((pct * 100))" >"$g/cpu.cfs_quota_us" || return 1
+  else
+    return 1
+  fi
+  echo "$pid" >"$g/cgroup.procs" || return 1
+  echo "$g"
+}
+
+# uncap_cpu PID DIR -- move PID back to the root cpu cgroup and remove DIR
+uncap_cpu() {
+  echo "$1" >"$(dirname "$2")/cgroup.procs" 2>/dev/null
+  rmdir "$2" 2>/dev/null || true
+}

@@ -138,8 +138,11 @@ if [ -s "$W/lag-load.txt" ]; then
   echo
   echo "| window | probes/s | lag p50 | lag p99 |"
   echo "|---|---|---|---|"
-  for f in idle load; do
-    awk -F'\t' -v f="$f" '{v[$1]=$2} END {printf "| %s | %s | %s | %s |\n", (f=="idle"?"no DNS load":"during dnsperf"), v["probes_per_s"], v["lag_p50"], v["lag_p99"]}' "$W/lag-$f.txt"
+  for f in idle load capped; do
+    [ -s "$W/lag-$f.txt" ] || continue
+    awk -F'\t' -v f="$f" -v q="$(cat "$W/capped-qps.txt" 2>/dev/null)" '{v[$1]=$2} END {
+      w = (f=="idle" ? "no DNS load" : f=="load" ? "during dnsperf" : "during dnsperf, the server capped at 70 % of its core (cgroup; " q " q/s)")
+      printf "| %s | %s | %s | %s |\n", w, v["probes_per_s"], v["lag_p50"], v["lag_p99"]}' "$W/lag-$f.txt"
   done
   echo
   read -r q0 _ c0 _ <<<"$(best qps failoverdns)"

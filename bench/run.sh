@@ -275,6 +275,19 @@ for ph in $PHASES; do
     THREADS_LIST=1 measure checks failoverdns-10k "$HERE/queries.txt"
     wait $lagpid
     sed 's/^/  under load: /' "$WORK/lag-load.txt"
+    # The same with the server's core saturated for certain: capped at 70 % of it.
+    if cg=$(cap_cpu "$SERVER_PID" 70); then
+      "$BT" lag -api "http://127.0.0.1:$API" -window "$((DURATION + 1))s" >"$WORK/lag-capped.txt" &
+      lagpid=$!
+      run_dnsperf "$WORK/raw/checks-capped.txt" "$SERVER_PID" -s 127.0.0.1 -p "$PORT" -d "$HERE/queries.txt" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -T 1
+      wait $lagpid
+      uncap_cpu "$SERVER_PID" "$cg"
+      read -r _ _ _ qps _ _ <<<"$(parse_dnsperf "$WORK/raw/checks-capped.txt")"
+      echo "$qps" >"$WORK/capped-qps.txt"
+      sed 's/^/  capped at 70 %: /' "$WORK/lag-capped.txt"
+    else
+      echo "  (no cpu cgroup to cap the server with: capped run skipped)"
+    fi
     stop_server "$SERVER_PID"; SERVER_PID=""
     stop_server "$HELPER_PID"; HELPER_PID="" ;;
   esac
