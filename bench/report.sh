@@ -138,10 +138,10 @@ if [ -s "$W/lag-load.txt" ]; then
   echo
   echo "| window | probes/s | lag p50 | lag p99 |"
   echo "|---|---|---|---|"
-  for f in idle load capped; do
+  for f in idle load capped shared; do
     [ -s "$W/lag-$f.txt" ] || continue
     awk -F'\t' -v f="$f" -v q="$(cat "$W/capped-qps.txt" 2>/dev/null)" '{v[$1]=$2} END {
-      w = (f=="idle" ? "no DNS load" : f=="load" ? "during dnsperf" : "during dnsperf, the server capped at 70 % of its core (cgroup; " q " q/s)")
+      w = (f=="idle" ? "no DNS load" : f=="load" ? "during dnsperf" : f=="capped" ? "during dnsperf, the server capped at 70 % of its core (cgroup; " q " q/s)" : "during dnsperf, the backends on the server'"'"'s core")
       printf "| %s | %s | %s | %s |\n", w, v["probes_per_s"], v["lag_p50"], v["lag_p99"]}' "$W/lag-$f.txt"
   done
   echo
@@ -152,6 +152,14 @@ if [ -s "$W/lag-load.txt" ]; then
   echo "failoverdns's static q/s in section A, $(ratio "$q1" "$nq") of NSD's. $(lat checks failoverdns-10k) ms at $LAT_QPS q/s."
   echo "(The server's one core also runs the checks: CPU/query includes them, and the kernel's delivery of"
   echo "each request to its backend over loopback, which runs inside our write.)"
+  if grep -q "failoverdns-10k-shared" "$W/qps.tsv"; then
+    read -r q2 _ c2 _ <<<"$(best checks failoverdns-10k-shared)"
+    echo
+    echo "The same with the backends on the server's core (\`nice -n -10\`, so that they answer at once):"
+    echo "dnsperf has its core to itself, as in section A, and the server's core bears both ends of every"
+    echo "probe. $q2 q/s, $c2 µs server CPU/query (the backends' CPU not included): $(ratio "$q2" "$q0") of"
+    echo "failoverdns's static q/s, $(ratio "$q2" "$nq") of NSD's. $(lat checks failoverdns-10k-shared) ms at $LAT_QPS q/s."
+  fi
   echo
 fi
 

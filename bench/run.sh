@@ -15,7 +15,9 @@
 #             2 s, thresholds 1), PowerDNS LUA at 1 s, failoverdns at 1 s and 0.1 s (threshold 1)
 #   data      a zone of $BIG_N record sets: import time, resident memory, q/s beside NSD on
 #             the same zone, and 1000-change batches: time from acknowledgement to served
-#   checks    10,000 HTTP checks at 1 s: schedule lag p50/p99 while dnsperf loads the server
+#   checks    10,000 HTTP checks at 1 s: schedule lag p50/p99 and DNS q/s while dnsperf loads the
+#             server, with the backends on dnsperf's CPU, then with the server capped at 70 % of
+#             its CPU (a cpu cgroup, when there is one), then with the backends on the server's CPU
 #
 # Each server runs alone, pinned to CPU $SERVER_CPU (0), dnsperf and the backends on CPU
 # $CLIENT_CPU (1). Server CPU per answered query = utime+stime of the server's process group over
@@ -288,6 +290,18 @@ for ph in $PHASES; do
     else
       echo "  (no cpu cgroup to cap the server with: capped run skipped)"
     fi
+    # The backends on the server's core instead, niced so that they answer at once: dnsperf has
+    # its core to itself, as in section A, and the server's core bears every cost of the checks,
+    # both ends of each probe.
+    stop_server "$HELPER_PID"
+    setsid nice -n -10 taskset -c "$SERVER_CPU" "$BT" http -lean -ports 100 -base 20000 >"$WORK/scale-backends-shared.log" 2>&1 </dev/null &
+    HELPER_PID=$!
+    sleep 5 # the probes' connections to the old backends fail once and are made again
+    "$BT" lag -api "http://127.0.0.1:$API" -window "$((REPEATS * (DURATION + 1) + 1))s" >"$WORK/lag-shared.txt" &
+    lagpid=$!
+    THREADS_LIST=1 measure checks failoverdns-10k-shared "$HERE/queries.txt"
+    wait $lagpid
+    sed 's/^/  backends on the server core: /' "$WORK/lag-shared.txt"
     stop_server "$SERVER_PID"; SERVER_PID=""
     stop_server "$HELPER_PID"; HELPER_PID="" ;;
   esac

@@ -25,8 +25,8 @@ const leanResponse = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len
 //
 // The loop's system calls are raw: through the runtime's entry, each wait in epoll_wait made the
 // runtime's monitor thread poll every 20 µs and hand the only P (one pinned core) to another
-// thread and back, a third of the backend's CPU. Held in a raw wait, the P is still taken back
-// by the monitor's preemption (every 10 ms), for the signal that stops the process.
+// thread and back, a third of the backend's CPU. A raw wait holds the P; the runtime's
+// preemption signal interrupts it, and the loop then yields.
 func serveLean(addrs []string, served *atomic.Uint64) error {
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
@@ -53,7 +53,10 @@ func serveLean(addrs []string, served *atomic.Uint64) error {
 		for {
 			n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
 			if e != 0 {
-				continue // EINTR
+				// EINTR: a signal, such as the runtime's preemption for a collection, which
+				// cannot stop a goroutine inside a system call: stop here instead.
+				runtime.Gosched()
+				continue
 			}
 			for _, ev := range events[:n] {
 				fd := int(ev.Fd)
