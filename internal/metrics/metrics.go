@@ -25,7 +25,7 @@ import (
 // Checker is what metrics reads from the health checker at scrape time.
 type Checker interface {
 	Stats() health.Stats
-	Gauges() []health.Gauge
+	Gauges() []health.Gauge // by check id
 }
 
 // HookStats are the counters of one notification hook.

@@ -116,34 +116,33 @@ func sortKey(name string) string {
 }
 
 // sortRecordSets sorts sets in Less order, computing each name's sort key once.
-func sortRecordSets(sets []RecordSet) { sortByKey(sets, RecordSet.Key) }
+func sortRecordSets(sets []RecordSet) { sortByKey(sets, (*RecordSet).Key) }
 
 // SortKeys sorts keys in Less order, computing each name's sort key once.
-func SortKeys(keys []Key) { sortByKey(keys, func(k Key) Key { return k }) }
+func SortKeys(keys []Key) { sortByKey(keys, func(k *Key) Key { return *k }) }
 
 // sortByKey sorts xs in Less order of their keys, computing each name's sort key once.
-func sortByKey[T any](xs []T, key func(T) Key) {
-	if slices.IsSortedFunc(xs, func(a, b T) int { return CompareKeys(key(a), key(b)) }) {
+func sortByKey[T any](xs []T, key func(*T) Key) {
+	if slices.IsSortedFunc(xs, func(a, b T) int { return CompareKeys(key(&a), key(&b)) }) {
 		return
 	}
 	type item struct {
 		name string // sortKey of the name
-		k    Key
 		x    T
 	}
 	items := make([]item, len(xs))
-	for i, x := range xs {
-		k := key(x)
-		items[i] = item{sortKey(k.Name), k, x}
+	for i := range xs {
+		items[i] = item{sortKey(key(&xs[i]).Name), xs[i]}
 	}
 	slices.SortFunc(items, func(a, b item) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.k.Type, b.k.Type); c != 0 {
+		ka, kb := key(&a.x), key(&b.x)
+		if c := strings.Compare(ka.Type, kb.Type); c != 0 {
 			return c
 		}
-		return strings.Compare(a.k.SetIdentifier, b.k.SetIdentifier)
+		return strings.Compare(ka.SetIdentifier, kb.SetIdentifier)
 	})
 	for i := range items {
 		xs[i] = items[i].x
