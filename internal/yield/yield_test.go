@@ -3,6 +3,7 @@ package yield
 import (
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,10 +34,11 @@ func TestYield(t *testing.T) {
 	}
 }
 
-// countWriter counts the writes that reach it.
-type countWriter struct{ n int }
+// countWriter counts the writes that reach it (atomically: the goroutines only take turns on one
+// P, which the race detector does not know).
+type countWriter struct{ n atomic.Int64 }
 
-func (w *countWriter) Write(p []byte) (int, error) { w.n++; return len(p), nil }
+func (w *countWriter) Write(p []byte) (int, error) { w.n.Add(1); return len(p), nil }
 
 // TestWriterLetsWaitingReadersIn: on one P, a goroutine waiting for a datagram that has arrived
 // runs after the first write through a Writer, not when the writing goroutine is done (or
@@ -61,7 +63,7 @@ func TestWriterLetsWaitingReadersIn(t *testing.T) {
 			seen <- -1
 			return
 		}
-		seen <- cw.n // the writes made when this goroutine ran again
+		seen <- int(cw.n.Load()) // the writes made when this goroutine ran again
 	}()
 	<-waiting
 	runtime.Gosched() // let the reader park in the network poller
