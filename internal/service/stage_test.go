@@ -232,9 +232,36 @@ func TestStagedImportFailureLeavesNothing(t *testing.T) {
 		}
 	}
 
+	// An import whose context ends after its first chunk's commit: the import's error, the zone
+	// as it was, and the written chunk retired (not under the import's context) and swept.
+	cctx, cancel := context.WithCancel(ctx)
+	first := w.writes + 1 // the first chunk, with the staging mark
+	w.after = func(uint64) {
+		if w.writes == first {
+			cancel()
+		}
+	}
+	_, err := s.ImportMasterFile(cctx, hz.Id, strings.NewReader(masterFile(10, "192.0.2")), "")
+	w.after = nil
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import canceled after its first chunk: %v, want context.Canceled", err)
+	}
+	if z, _ := s.Zone(ctx, hz.Id); zoneText(z) != zoneText(before) {
+		t.Fatalf("a canceled import changed the zone:\n%s", zoneText(z))
+	}
+	if got := storeKeys(t, w, stagingPrefix); len(got) != 0 {
+		t.Errorf("a canceled import left its space marked staging: %q", got)
+	}
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := storeKeys(t, w, recordPrefix_); len(got) != len(before.RecordSets) {
+		t.Errorf("record set keys after a canceled import and Sweep: %q, want only the zone's %d", got, len(before.RecordSets))
+	}
+
 	// A crash during an import: its space marked staging, some record sets written.
 	space := strings.TrimPrefix(hz.Id, ZonePrefix) + ".crashed"
-	_, err := w.Update(ctx, func(tx store.Tx) error {
+	_, err = w.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put(stagingKey(space), nil); err != nil {
 			return err
 		}
