@@ -425,3 +425,35 @@ func TestImportNamesMissingCheck(t *testing.T) {
 		t.Errorf("record set keys after the refused imports and Sweep: %q", got)
 	}
 }
+
+// A health check named only by the record sets a staged import replaced (the zone's retired old
+// copy, not swept yet) is no longer in use: it can be deleted. One the zone still names cannot.
+func TestDeleteCheckNamedOnlyByRetiredCopy(t *testing.T) {
+	ctx := context.Background()
+	s, w, hz := newStagingZone(t)
+	hc, _, err := s.CreateHealthCheck(ctx, "web-1", httpCheck("10.0.0.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := mustParse(t, masterFile(10, "192.0.2"))
+	for i := range sets {
+		if sets[i].Name == "h1.big.test." {
+			sets[i].SetIdentifier, sets[i].Failover, sets[i].HealthCheckId = "p", "PRIMARY", hc.Id
+		}
+	}
+	if _, err := s.ImportZone(ctx, hz.Id, sets, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteHealthCheck(ctx, hc.Id); code(err) != CodeHealthCheckInUse {
+		t.Fatalf("deleting a check the zone names: %v, want %s", err, CodeHealthCheckInUse)
+	}
+	if _, err := s.ImportMasterFile(ctx, hz.Id, strings.NewReader(masterFile(10, "192.0.2")), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := storeKeys(t, w, retiredPrefix); len(got) != 2 { // the zone's first copy, then the one naming the check
+		t.Fatalf("retired marks %q, want the two replaced copies' (not swept yet)", got)
+	}
+	if err := s.DeleteHealthCheck(ctx, hc.Id); err != nil {
+		t.Errorf("deleting a check named only by a retired copy: %v", err)
+	}
+}
