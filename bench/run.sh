@@ -272,7 +272,7 @@ for ph in $PHASES; do
     awk -v a="$bt0" -v b="$(proc_ticks "$HELPER_PID")" -v w0="$w0" -v w1="$(date +%s%N)" \
       'BEGIN {printf "%.0f\n", (b-a)/100/((w1-w0)/1e9)*100}' >"$WORK/backends-cpu.txt"
     sed 's/^/  idle: /' "$WORK/lag-idle.txt"
-    "$BT" lag -api "http://127.0.0.1:$API" -window "$((REPEATS * (DURATION + 1) + 1))s" >"$WORK/lag-load.txt" &
+    "$BT" lag -api "http://127.0.0.1:$API" -window "$((2 + REPEATS * DURATION))s" >"$WORK/lag-load.txt" &
     lagpid=$!
     THREADS_LIST=1 measure checks failoverdns-10k "$HERE/queries.txt"
     wait $lagpid
@@ -297,7 +297,7 @@ for ph in $PHASES; do
     setsid nice -n -10 taskset -c "$SERVER_CPU" "$BT" http -lean -ports 100 -base 20000 >"$WORK/scale-backends-shared.log" 2>&1 </dev/null &
     HELPER_PID=$!
     sleep 5 # the probes' connections to the old backends fail once and are made again
-    "$BT" lag -api "http://127.0.0.1:$API" -window "$((REPEATS * (DURATION + 1) + 1))s" >"$WORK/lag-shared.txt" &
+    "$BT" lag -api "http://127.0.0.1:$API" -window "$((2 + REPEATS * DURATION))s" >"$WORK/lag-shared.txt" &
     lagpid=$!
     THREADS_LIST=1 measure checks failoverdns-10k-shared "$HERE/queries.txt"
     wait $lagpid
